@@ -1,0 +1,43 @@
+// swift-tools-version:6.0
+// rag: local, private question answering over a folder of documents.
+// No package dependencies: system SQLite and OpenBLAS through systemLibrary shims,
+// hot SIMD kernels in a small C target, everything else in Swift.
+import PackageDescription
+
+let optimize: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
+
+let package = Package(
+    name: "rag",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "rag", targets: ["rag"]),
+    ],
+    targets: [
+        // C shims over system libraries (headers only; linked via pkg-config / link flags).
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
+                       providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        // Hand-written SIMD kernels (AVX2/FMA with runtime dispatch); each has a scalar Swift twin in ModelKit.
+        .target(name: "CKernels", path: "Sources/CKernels",
+                cSettings: [.unsafeFlags(["-O3", "-fno-math-errno"])]),
+
+        // File formats (GGUF, safetensors), quantized blocks, BLAS wrappers, model file resolution.
+        .target(name: "ModelKit", dependencies: ["COpenBLAS", "CKernels"], swiftSettings: optimize),
+        // Files → chunks → embeddings → SQLite store; the BERT embedder and its WordPiece tokenizer.
+        .target(name: "Index", dependencies: ["ModelKit", "CSQLite"], swiftSettings: optimize),
+        // Query → ranked chunks → prompt; routing; chat memory. Talks to the generator through a protocol.
+        .target(name: "Retrieval", dependencies: ["Index", "ModelKit", "CSQLite"], swiftSettings: optimize),
+        // GGUF llama model → tokenizer → transformer with dense/sparse attention → sampler → chat template.
+        .target(name: "Generator", dependencies: ["ModelKit"], swiftSettings: optimize),
+        // Thin command-line front end.
+        .executableTarget(name: "rag", dependencies: ["ModelKit", "Index", "Retrieval", "Generator"],
+                          swiftSettings: optimize),
+
+        .testTarget(name: "ModelKitTests", dependencies: ["ModelKit"]),
+        .testTarget(name: "GeneratorTests", dependencies: ["Generator", "ModelKit"]),
+        .testTarget(name: "IndexTests", dependencies: ["Index", "ModelKit"]),
+        .testTarget(name: "RetrievalTests", dependencies: ["Retrieval", "Index", "ModelKit"]),
+        .testTarget(name: "RagTests", dependencies: ["ModelKit"]),
+    ]
+)

@@ -1,0 +1,4 @@
+import Foundation
+
+let code = RagCLI.run(Array(CommandLine.arguments.dropFirst()))
+exit(code.rawValue)
