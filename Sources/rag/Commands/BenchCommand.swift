@@ -1,6 +1,16 @@
 import Foundation
 
+/// `rag bench SUBCOMMAND`: each benchmark lives in its own file (Bench*.swift) and prints JSON on stdout.
 enum BenchCommand {
+    static let subcommands: [(name: String, run: (Invocation) throws -> Void)] = [
+        ("embed", BenchEmbed.run),
+        ("generate", BenchGenerate.run),
+        ("perplexity", BenchPerplexity.run),
+        ("ask", BenchAsk.run),
+        ("passkey", BenchPasskey.run),
+        ("attention", BenchAttention.run),
+    ]
+
     static let spec = CommandSpec(
         name: "bench",
         summary: "run a benchmark and print JSON",
@@ -16,8 +26,19 @@ enum BenchCommand {
             OptionSpec("budget", value: "B", help: "token budget for topk"),
         ],
         positionals: 1...2,
-        details: "",
+        details: "Benchmarks print JSON on stdout; progress goes to stderr.",
         run: { invocation in
-            throw notBuiltYet("bench \(invocation.arguments.positionals[0])", issue: 4)
+            let name = invocation.arguments.positionals[0]
+            guard let sub = subcommands.first(where: { $0.name == name }) else {
+                throw UsageError(message: "unknown benchmark '\(name)' (expected one of: \(subcommands.map(\.name).joined(separator: ", ")))", command: "bench")
+            }
+            try sub.run(invocation)
         })
 }
+
+enum BenchEmbed { static func run(_ i: Invocation) throws { throw notBuiltYet("bench embed", issue: 5) } }
+enum BenchGenerate { static func run(_ i: Invocation) throws { throw notBuiltYet("bench generate", issue: 4) } }
+enum BenchPerplexity { static func run(_ i: Invocation) throws { throw notBuiltYet("bench perplexity", issue: 4) } }
+enum BenchAsk { static func run(_ i: Invocation) throws { throw notBuiltYet("bench ask", issue: 6) } }
+enum BenchPasskey { static func run(_ i: Invocation) throws { throw notBuiltYet("bench passkey", issue: 7) } }
+enum BenchAttention { static func run(_ i: Invocation) throws { throw notBuiltYet("bench attention", issue: 7) } }

@@ -10,6 +10,15 @@ enum TokenizeCommand {
             OptionSpec("embedder", help: "use the embedder's WordPiece tokenizer (with [CLS]/[SEP])"),
         ],
         positionals: 1...1,
-        details: "",
-        run: { _ in throw notBuiltYet("tokenize", issue: 4) })
+        details: "Without --embedder: the generator's byte-level BPE ids. With --embedder: WordPiece ids with [CLS]/[SEP].",
+        run: { invocation in
+            if invocation.arguments.flag("embedder") {
+                if invocation.arguments.flag("special") {
+                    throw UsageError(message: "--special applies to the generator tokenizer, not --embedder", command: "tokenize")
+                }
+                try TokenizeEmbedder.run(invocation)
+            } else {
+                try TokenizeGenerator.run(invocation)
+            }
+        })
 }
