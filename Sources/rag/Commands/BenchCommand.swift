@@ -2,7 +2,7 @@ import Foundation
 
 /// `rag bench SUBCOMMAND`: each benchmark lives in its own file (Bench*.swift) and prints JSON on stdout.
 enum BenchCommand {
-    static let subcommands: [(name: String, run: (Invocation) throws -> Void)] = [
+    static let subcommands: [(name: String, run: @Sendable (Invocation) throws -> Void)] = [
         ("embed", BenchEmbed.run),
         ("generate", BenchGenerate.run),
         ("perplexity", BenchPerplexity.run),
