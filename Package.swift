@@ -37,7 +37,7 @@ let package = Package(
         .testTarget(name: "ModelKitTests", dependencies: ["ModelKit"]),
         .testTarget(name: "GeneratorTests", dependencies: ["Generator", "ModelKit"]),
         .testTarget(name: "IndexTests", dependencies: ["Index", "ModelKit"]),
-        .testTarget(name: "RetrievalTests", dependencies: ["Retrieval", "Index", "ModelKit"]),
+        .testTarget(name: "RetrievalTests", dependencies: ["Retrieval", "Index", "ModelKit", "CSQLite"]),
         .testTarget(name: "RagTests", dependencies: ["ModelKit"]),
     ]
 )

@@ -1,0 +1,110 @@
+import Foundation
+
+public struct AskOptions: Sendable {
+    /// Chunks retrieved before packing.
+    public var k = 8
+    /// Token budget of the sources block.
+    public var budget = 1500
+    public var generation = GenerationOptions()
+    /// Retrieve and pack only; no generation.
+    public var generate = true
+
+    public init() {}
+}
+
+/// Knobs of answering; defaults chosen by measurement (benchmarks/retrieval.md).
+public struct AnswerSettings: Sendable {
+    /// Below this best cosine similarity over the whole index, the question is taken to be outside
+    /// the documents: the answer is `GroundedPrompt.noAnswer` and nothing is generated.
+    public var minimumEvidence: Double = 0.25
+    /// Longest question kept, in generator tokens (longer ones are cut, with a notice).
+    public var maxQuestionTokens = 256
+
+    public init() {}
+}
+
+public struct AskTimings: Sendable, Codable {
+    public var embedMs: Double = 0
+    public var retrievalMs: Double = 0
+    public var prefillMs: Double = 0
+    public var decodeMs: Double = 0
+    public var firstTokenMs: Double?
+}
+
+public struct AskResult: Sendable {
+    public var question: String
+    public var answer: String
+    /// Every source given to the generator, numbered as in the prompt.
+    public var sources: [ContextSource]
+    /// Numbers of the sources the answer cites (empty when it cites none).
+    public var cited: [Int]
+    public var route: String
+    public var routeReason: String
+    public var bestEvidence: Double
+    public var timings: AskTimings
+    public var promptTokens: Int
+    public var generatedTokens: Int
+    /// Things the user should know (question truncated, sources cut to fit, …).
+    public var notices: [String]
+    public var prompt: [PromptMessage]
+}
+
+/// Retrieval-augmented answering: retrieve, pack, prompt, generate, collect citations.
+public final class AnswerEngine {
+    public let retriever: HybridRetriever
+    public let generator: TextGenerator
+    public var settings: AnswerSettings
+
+    public init(retriever: HybridRetriever, generator: TextGenerator, settings: AnswerSettings = AnswerSettings()) {
+        self.retriever = retriever
+        self.generator = generator
+        self.settings = settings
+    }
+
+    public func ask(_ rawQuestion: String, options: AskOptions, history: [PromptMessage] = [], summary: String? = nil,
+                    onText: (String) -> Bool = { _ in true }) throws -> AskResult {
+        var notices: [String] = []
+        var question = rawQuestion.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !question.isEmpty else { throw RetrievalError.emptyQuery }
+        let questionLimit = min(settings.maxQuestionTokens, max(16, options.budget / 2))
+        if generator.countTokens(question) > questionLimit {
+            question = truncate(question, toTokens: questionLimit, countTokens: generator.countTokens)
+            notices.append("the question is longer than \(questionLimit) tokens; only its beginning was used")
+        }
+
+        let retrieval = try retriever.search(question, k: options.k, mode: .hybrid)
+        var timings = AskTimings(embedMs: retrieval.embedSeconds * 1000, retrievalMs: retrieval.searchSeconds * 1000)
+
+        let packer = ContextPacker(budget: options.budget, countTokens: generator.countTokens)
+        let context = packer.pack(retrieval.chunks)
+        if context.truncated { notices.append("the last source was shortened to fit the \(options.budget)-token budget") }
+
+        let messages = GroundedPrompt.messages(question: question, context: context, history: history, summary: summary)
+        var result = AskResult(question: question, answer: "", sources: context.sources, cited: [], route: "rag",
+                               routeReason: "retrieval found evidence (best similarity \(format(retrieval.bestDenseScore)))",
+                               bestEvidence: retrieval.bestDenseScore, timings: timings, promptTokens: 0,
+                               generatedTokens: 0, notices: notices, prompt: messages)
+
+        if retrieval.bestDenseScore < settings.minimumEvidence {
+            result.answer = GroundedPrompt.noAnswer
+            result.sources = []
+            result.routeReason = "no passage is similar enough to the question (best similarity \(format(retrieval.bestDenseScore)) < \(format(settings.minimumEvidence)))"
+            _ = onText(result.answer)
+            return result
+        }
+        guard options.generate else { return result }
+
+        let outcome = try generator.generate(messages, options: options.generation, onText: onText)
+        timings.prefillMs = outcome.prefillSeconds * 1000
+        timings.decodeMs = outcome.decodeSeconds * 1000
+        timings.firstTokenMs = outcome.firstTokenSeconds.map { $0 * 1000 + timings.embedMs + timings.retrievalMs }
+        result.timings = timings
+        result.answer = outcome.text.trimmingCharacters(in: .whitespacesAndNewlines)
+        result.cited = Citations.numbers(in: result.answer, sourceCount: context.sources.count)
+        result.promptTokens = outcome.promptTokens
+        result.generatedTokens = outcome.generatedTokens
+        return result
+    }
+}
+
+func format(_ value: Double) -> String { String(format: "%.2f", value) }

@@ -1,0 +1,58 @@
+import Foundation
+
+/// The prompt that asks the generator to answer from numbered sources and cite them.
+public enum GroundedPrompt {
+    /// What the answer says when the sources do not hold the answer (also used by the evidence gate).
+    public static let noAnswer = "The documents don't say."
+
+    public static let systemInstruction = """
+        You answer questions using only the numbered sources you are given. \
+        Cite the source of each fact with its number in square brackets, like [1]. \
+        If the sources do not contain the answer, reply exactly: \(noAnswer)
+        """
+
+    public static func messages(question: String, context: PackedContext, history: [PromptMessage] = [],
+                                summary: String? = nil) -> [PromptMessage] {
+        var system = systemInstruction
+        if let summary, !summary.isEmpty {
+            system += "\n\nSummary of the conversation so far: " + summary
+        }
+        let sourcesBlock = context.sources.map(ContextPacker.render).joined(separator: "\n")
+        let user = "Sources:\n\n\(sourcesBlock)\nQuestion: \(question)\nAnswer from the sources above, citing them like [1]."
+        return [PromptMessage(.system, system)] + history + [PromptMessage(.user, user)]
+    }
+}
+
+/// Finds the source numbers an answer cites: `[1]`, `[1, 3]`, `[2][4]`, `[1 and 2]`, `[source 2]`.
+public enum Citations {
+    public static func numbers(in answer: String, sourceCount: Int) -> [Int] {
+        var found: [Int] = []
+        var index = answer.startIndex
+        while let open = answer[index...].firstIndex(of: "[") {
+            guard let close = answer[open...].firstIndex(of: "]") else { break }
+            let inside = answer[answer.index(after: open)..<close].lowercased()
+            let words = inside.split(whereSeparator: { $0 == "," || $0 == " " || $0 == ";" })
+            let allowed: Set<Substring> = ["and", "source", "sources", "&"]
+            let numbers = words.compactMap { Int($0) }
+            if !numbers.isEmpty, words.allSatisfy({ Int($0) != nil || allowed.contains($0) }) {
+                for number in numbers where (1...max(1, sourceCount)).contains(number) && !found.contains(number) {
+                    found.append(number)
+                }
+            }
+            index = answer.index(after: open)
+        }
+        return found
+    }
+}
+
+/// Cuts text to at most `limit` tokens (whole Unicode scalars; binary search on the prefix length).
+public func truncate(_ text: String, toTokens limit: Int, countTokens: (String) -> Int) -> String {
+    guard countTokens(text) > limit else { return text }
+    let scalars = Array(text.unicodeScalars)
+    var low = 0, high = scalars.count
+    while low < high {
+        let mid = (low + high + 1) / 2
+        if countTokens(String(String.UnicodeScalarView(scalars[0..<mid]))) <= limit { low = mid } else { high = mid - 1 }
+    }
+    return String(String.UnicodeScalarView(scalars[0..<low]))
+}

@@ -1,0 +1,72 @@
+import Foundation
+
+/// One chunk as retrieval sees it: where it comes from and what it says.
+public struct ChunkRecord: Sendable, Equatable {
+    public var id: Int64
+    public var documentId: Int64
+    /// Path relative to its ingest root (what citations show).
+    public var path: String
+    /// Absolute path of the ingest root the document belongs to.
+    public var rootPath: String
+    /// Position of the chunk within its document (0, 1, 2, …).
+    public var ordinal: Int
+    /// Heading path, e.g. "KV cache › Memory cost" (empty when the document has no headings).
+    public var heading: String
+    public var text: String
+    /// 1-based, inclusive line range in the document.
+    public var startLine: Int
+    public var endLine: Int
+    /// Character range (Unicode scalars) in the loaded document text.
+    public var charStart: Int
+    public var charEnd: Int
+
+    public init(id: Int64, documentId: Int64, path: String, rootPath: String, ordinal: Int, heading: String,
+                text: String, startLine: Int, endLine: Int, charStart: Int, charEnd: Int) {
+        self.id = id
+        self.documentId = documentId
+        self.path = path
+        self.rootPath = rootPath
+        self.ordinal = ordinal
+        self.heading = heading
+        self.text = text
+        self.startLine = startLine
+        self.endLine = endLine
+        self.charStart = charStart
+        self.charEnd = charEnd
+    }
+}
+
+/// All chunk vectors of an index as one contiguous row-major matrix, loaded once per process.
+public struct VectorMatrix: Sendable {
+    /// Chunk id of each row.
+    public let ids: [Int64]
+    /// [ids.count, dimension], row-major, each row L2-normalized.
+    public let values: [Float]
+    public let dimension: Int
+
+    public init(ids: [Int64], values: [Float], dimension: Int) {
+        precondition(values.count == ids.count * dimension, "matrix size does not match ids × dimension")
+        self.ids = ids
+        self.values = values
+        self.dimension = dimension
+    }
+
+    public var count: Int { ids.count }
+
+    /// Row `index` as a buffer-friendly slice.
+    public func row(_ index: Int) -> ArraySlice<Float> {
+        values[(index * dimension)..<((index + 1) * dimension)]
+    }
+}
+
+/// What retrieval needs from an index. The SQLite store implements it; tests use an in-memory fake.
+public protocol RetrievalCorpus: AnyObject {
+    /// Every chunk vector, for dense search.
+    func loadVectors() throws -> VectorMatrix
+    /// The chunks with these ids (missing ids are left out).
+    func chunks(ids: [Int64]) throws -> [Int64: ChunkRecord]
+    /// FTS5 bm25 search with a MATCH expression built by `LexicalQuery` (lower bm25 = better, as SQLite returns it).
+    func lexicalSearch(matchExpression: String, limit: Int) throws -> [(chunkId: Int64, bm25: Double)]
+    /// The chunks just before and after `chunk` in its document (0, 1 or 2 of them).
+    func neighbours(of chunk: ChunkRecord) throws -> [ChunkRecord]
+}

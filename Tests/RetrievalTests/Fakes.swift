@@ -1,0 +1,85 @@
+import Foundation
+import Index
+import Retrieval
+
+/// Embeds by hashing words into a small vector: texts sharing words are similar. Deterministic.
+final class HashingEmbedder: TextEmbedder, @unchecked Sendable {
+    let identity = EmbedderIdentity(name: "hashing-test", modelSHA256: "0", dimension: 16)
+
+    func embed(_ texts: [String]) throws -> [[Float]] {
+        texts.map { text in
+            var vector = [Float](repeating: 0, count: 16)
+            for word in LexicalQuery.terms(in: text) {
+                var hash: UInt32 = 2166136261
+                for byte in word.utf8 { hash = (hash ^ UInt32(byte)) &* 16777619 }
+                vector[Int(hash % 16)] += 1
+            }
+            let norm = sqrt(vector.reduce(0) { $0 + $1 * $1 })
+            return norm > 0 ? vector.map { $0 / norm } : vector
+        }
+    }
+}
+
+/// An in-memory corpus; lexical search counts matching terms (enough to exercise fusion).
+final class MemoryCorpus: RetrievalCorpus {
+    var records: [ChunkRecord] = []
+    let embedder: TextEmbedder
+
+    init(embedder: TextEmbedder, documents: [(path: String, chunks: [String])]) throws {
+        self.embedder = embedder
+        var id: Int64 = 1
+        for (documentIndex, document) in documents.enumerated() {
+            var line = 1, char = 0
+            for (ordinal, text) in document.chunks.enumerated() {
+                let lines = text.split(separator: "\n", omittingEmptySubsequences: false).count
+                records.append(ChunkRecord(id: id, documentId: Int64(documentIndex + 1), path: document.path, rootPath: "/root",
+                                           ordinal: ordinal, heading: "", text: text, startLine: line,
+                                           endLine: line + lines - 1, charStart: char, charEnd: char + text.unicodeScalars.count))
+                id += 1
+                line += lines
+                char += text.unicodeScalars.count
+            }
+        }
+    }
+
+    func loadVectors() throws -> VectorMatrix {
+        let vectors = try embedder.embed(records.map(\.text))
+        return VectorMatrix(ids: records.map(\.id), values: vectors.flatMap { $0 }, dimension: embedder.identity.dimension)
+    }
+
+    func chunks(ids: [Int64]) throws -> [Int64: ChunkRecord] {
+        Dictionary(uniqueKeysWithValues: records.filter { ids.contains($0.id) }.map { ($0.id, $0) })
+    }
+
+    func lexicalSearch(matchExpression: String, limit: Int) throws -> [(chunkId: Int64, bm25: Double)] {
+        let terms = matchExpression.components(separatedBy: " OR ").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
+        return records.compactMap { record -> (Int64, Double)? in
+            let words = Set(LexicalQuery.terms(in: record.text))
+            let hits = terms.filter(words.contains).count
+            return hits > 0 ? (record.id, -Double(hits)) : nil
+        }.sorted { $0.1 < $1.1 }.prefix(limit).map { (chunkId: $0.0, bm25: $0.1) }
+    }
+
+    func neighbours(of chunk: ChunkRecord) throws -> [ChunkRecord] {
+        records.filter { $0.documentId == chunk.documentId && abs($0.ordinal - chunk.ordinal) == 1 }
+    }
+}
+
+/// Replies with a fixed text, streamed word by word; counts tokens as words.
+final class ScriptedGenerator: TextGenerator {
+    var reply: String
+    var lastMessages: [PromptMessage] = []
+    let contextLength = 8192
+
+    init(reply: String) { self.reply = reply }
+
+    func countTokens(_ text: String) -> Int { text.split(whereSeparator: \.isWhitespace).count }
+    func promptTokens(_ messages: [PromptMessage]) -> Int { messages.map { countTokens($0.content) + 4 }.reduce(0, +) }
+
+    func generate(_ messages: [PromptMessage], options: GenerationOptions, onText: (String) -> Bool) throws -> GenerationOutcome {
+        lastMessages = messages
+        for word in reply.split(separator: " ") { if !onText(word + " ") { break } }
+        return GenerationOutcome(text: reply, promptTokens: promptTokens(messages), generatedTokens: countTokens(reply),
+                                 prefillSeconds: 0, decodeSeconds: 0)
+    }
+}
