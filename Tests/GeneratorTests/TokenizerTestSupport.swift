@@ -55,6 +55,11 @@ struct SyntheticVocabulary {
     /// - Parameter merges: pairs in plain text (`("t", "h")`, `(" ", "t")`), spelled byte-level here.
     /// - Parameter extraSpecial: more control tokens, appended at the end.
     init(merges plainMerges: [(String, String)], extraSpecial: [String] = []) {
+        self.init(byteMerges: plainMerges.map { (Array($0.0.utf8), Array($0.1.utf8)) }, extraSpecial: extraSpecial)
+    }
+
+    /// - Parameter byteMerges: pairs of byte strings, which may hold parts of UTF-8 characters.
+    init(byteMerges: [([UInt8], [UInt8])], extraSpecial: [String] = []) {
         tokens = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
         tokenTypes = [3, 3, 3]
         for byte in 0..<256 {
@@ -62,9 +67,9 @@ struct SyntheticVocabulary {
             tokenTypes.append(1)
         }
         merges = []
-        for (left, right) in plainMerges {
-            let leftSpelling = Self.byteLevel(Array(left.utf8))
-            let rightSpelling = Self.byteLevel(Array(right.utf8))
+        for (left, right) in byteMerges {
+            let leftSpelling = Self.byteLevel(left)
+            let rightSpelling = Self.byteLevel(right)
             merges.append(leftSpelling + " " + rightSpelling)
             if !tokens.contains(leftSpelling + rightSpelling) {
                 tokens.append(leftSpelling + rightSpelling)
@@ -83,23 +88,29 @@ struct SyntheticVocabulary {
 
     /// Id of a plain-text token in this vocabulary.
     func id(_ text: String) -> Int32 {
-        Int32(tokens.firstIndex(of: Self.byteLevel(Array(text.utf8)))!)
+        id(bytes: Array(text.utf8))
+    }
+
+    /// Id of the token standing for `bytes`.
+    func id(bytes: [UInt8]) -> Int32 {
+        Int32(tokens.firstIndex(of: Self.byteLevel(bytes))!)
     }
 
     /// GPT-2 byte-level spelling, written out independently of the code under test.
     static func byteLevel(_ bytes: [UInt8]) -> String {
-        var printable: [UInt8] = Array(0x21...0x7E) + Array(0xA1...0xAC) + Array(0xAE...0xFF)
-        var scalars = printable.map { UInt32($0) }
-        var shifted: UInt32 = 256
-        for byte in 0...255 where !printable.contains(UInt8(byte)) {
-            printable.append(UInt8(byte))
-            scalars.append(shifted)
-            shifted += 1
-        }
         var text = String.UnicodeScalarView()
-        for byte in bytes {
-            text.append(Unicode.Scalar(scalars[printable.firstIndex(of: byte)!])!)
-        }
+        for byte in bytes { text.append(byteLevelScalars[Int(byte)]) }
         return String(text)
     }
+
+    /// Printable bytes stand for themselves; the others take U+0100, U+0101, … in byte order.
+    private static let byteLevelScalars: [Unicode.Scalar] = {
+        let printable = Set<UInt8>(Array(0x21...0x7E) + Array(0xA1...0xAC) + Array(0xAE...0xFF))
+        var shifted: UInt32 = 256
+        return (0...255).map { byte in
+            if printable.contains(UInt8(byte)) { return Unicode.Scalar(UInt8(byte)) }
+            defer { shifted += 1 }
+            return Unicode.Scalar(shifted)!
+        }
+    }()
 }
