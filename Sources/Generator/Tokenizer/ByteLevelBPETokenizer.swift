@@ -23,7 +23,7 @@ public final class ByteLevelBPETokenizer: Sendable {
     private let model: BytePairModel
     private let specialTokens: SpecialTokenMatcher
     private let pieces: TokenPieces
-    private let cache = PieceCache(capacity: 65_536)
+    private let cache = PieceCache(capacity: 65_536, maximumPieceLength: 48)
 
     /// Builds the tokenizer from the vocabulary as GGUF stores it.
     /// - Parameters:
@@ -112,12 +112,10 @@ public final class ByteLevelBPETokenizer: Sendable {
             let piece = UnsafeBufferPointer(rebasing: bytes[range])
             if piece.count == 1 {
                 model.encode(piece, into: &output, scratch: &scratch)
-            } else if let cached = cache.ids(for: piece) {
-                output.append(contentsOf: cached)
-            } else {
+            } else if !cache.appendIds(of: piece, to: &output) {
                 let start = output.count
                 model.encode(piece, into: &output, scratch: &scratch)
-                cache.store(Array(output[start...]), for: piece)
+                cache.store(output[start...], for: piece)
             }
         }
     }
@@ -147,35 +145,5 @@ public final class ByteLevelBPETokenizer: Sendable {
     /// Whether `id` is a control or user-defined token such as `<|im_start|>`.
     public func isSpecial(_ id: Int32) -> Bool {
         pieces.isSpecial(id)
-    }
-}
-
-/// Remembers the ids of recently seen pieces: real text repeats its words, and BPE is the costly step.
-/// Fills up to `capacity` pieces, then stops adding (the common words arrive first).
-private final class PieceCache: @unchecked Sendable {
-    private let lock = NSLock()
-    private var idsByPiece: [[UInt8]: [Int32]] = [:]
-    private let capacity: Int
-    /// Longer pieces (long runs of symbols, very long words) rarely repeat and are not kept.
-    private let maximumPieceLength = 48
-
-    init(capacity: Int) {
-        self.capacity = capacity
-    }
-
-    func ids(for piece: UnsafeBufferPointer<UInt8>) -> [Int32]? {
-        guard piece.count <= maximumPieceLength else { return nil }
-        let key = Array(piece)
-        lock.lock()
-        defer { lock.unlock() }
-        return idsByPiece[key]
-    }
-
-    func store(_ ids: [Int32], for piece: UnsafeBufferPointer<UInt8>) {
-        guard piece.count <= maximumPieceLength else { return }
-        let key = Array(piece)
-        lock.lock()
-        defer { lock.unlock() }
-        if idsByPiece.count < capacity { idsByPiece[key] = ids }
     }
 }

@@ -56,7 +56,7 @@ enum ScalarClass: UInt8 {
 
     init(_ scalar: Unicode.Scalar) {
         if scalar.value < 0x80 {
-            self = ScalarClass.ascii[Int(scalar.value)]
+            self = ScalarClass(ascii: UInt8(scalar.value))
             return
         }
         let properties = scalar.properties
@@ -74,13 +74,14 @@ enum ScalarClass: UInt8 {
         }
     }
 
-    /// Classes of the 128 ASCII scalars (tab, LF, VT, FF, CR and space are White_Space; 0x1C–0x1F are not).
-    static let ascii: [ScalarClass] = (0..<128).map { value in
+    /// Class of an ASCII scalar (tab, LF, VT, FF, CR and space are White_Space; 0x1C–0x1F are not).
+    @inline(__always)
+    init(ascii value: UInt8) {
         switch value {
-        case 0x09...0x0D, 0x20: return .whitespace
-        case 0x30...0x39: return .number
-        case 0x41...0x5A, 0x61...0x7A: return .letter
-        default: return .other
+        case 0x41...0x5A, 0x61...0x7A: self = .letter
+        case 0x09...0x0D, 0x20: self = .whitespace
+        case 0x30...0x39: self = .number
+        default: self = .other
         }
     }
 }
@@ -98,7 +99,7 @@ private struct ScalarScanner {
     @inline(__always)
     func scalar(at offset: Int) -> (scalarClass: ScalarClass, length: Int) {
         let lead = bytes[offset]
-        if lead < 0x80 { return (ScalarClass.ascii[Int(lead)], 1) }
+        if lead < 0x80 { return (ScalarClass(ascii: lead), 1) }
         let length: Int
         var value: UInt32
         if lead < 0xE0 {
