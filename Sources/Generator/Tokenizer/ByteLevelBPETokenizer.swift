@@ -38,14 +38,19 @@ public final class ByteLevelBPETokenizer: Sendable {
         guard tokens.count == tokenTypes.count else {
             throw .tokenTypeCountMismatch(tokens: tokens.count, tokenTypes: tokenTypes.count)
         }
-        let types = tokenTypes.map { TokenType(rawValue: $0) ?? .normal }
         let ids: SpecialTokenIds
         if let specialIds { ids = specialIds } else { ids = try SpecialTokenIds.lookUp(in: tokens) }
-        for (name, id) in [("<|endoftext|>", ids.endOfText), ("<|im_start|>", ids.imStart), ("<|im_end|>", ids.imEnd),
-                           ("end-of-sequence", endOfSequence ?? ids.imEnd)] where id < 0 || Int(id) >= tokens.count {
+        var checkedIds = [("<|endoftext|>", ids.endOfText), ("<|im_start|>", ids.imStart), ("<|im_end|>", ids.imEnd)]
+        if let endOfSequence { checkedIds.append(("end-of-sequence", endOfSequence)) }
+        for (name, id) in checkedIds where id < 0 || Int(id) >= tokens.count {
             throw .specialTokenOutOfRange(name: name, id: id, vocabularySize: tokens.count)
         }
 
+        var types = tokenTypes.map { TokenType(rawValue: $0) ?? .normal }
+        // The chat markers are special even if a vocabulary forgot to mark them so.
+        for id in [ids.endOfText, ids.imStart, ids.imEnd] where !types[Int(id)].isSpecial {
+            types[Int(id)] = .control
+        }
         var idForBytes: [[UInt8]: Int32] = [:]
         idForBytes.reserveCapacity(tokens.count)
         var specialTexts: [(text: String, id: Int32)] = []
@@ -56,12 +61,6 @@ public final class ByteLevelBPETokenizer: Sendable {
                 idForBytes[bytes] = Int32(index)
             }
         }
-        // The chat markers are special even if a vocabulary forgot to mark them so.
-        for id in [ids.endOfText, ids.imStart, ids.imEnd] where !types[Int(id)].isSpecial {
-            specialTexts.append((tokens[Int(id)], id))
-        }
-        var pieceTypes = types
-        for id in [ids.endOfText, ids.imStart, ids.imEnd] { pieceTypes[Int(id)] = .control }
 
         self.vocabularySize = tokens.count
         self.endOfText = ids.endOfText
@@ -71,7 +70,7 @@ public final class ByteLevelBPETokenizer: Sendable {
         self.preTokenizer = PreTokenizer(kind: preTokenizer)
         self.model = try BytePairModel(idForBytes: idForBytes, mergeLines: merges)
         self.specialTokens = SpecialTokenMatcher(specialTexts: specialTexts)
-        self.pieces = TokenPieces(tokens: tokens, types: pieceTypes)
+        self.pieces = TokenPieces(tokens: tokens, types: types)
     }
 
     // MARK: Encoding
