@@ -1,3 +1,4 @@
+import Foundation
 import Generator
 import XCTest
 
@@ -75,5 +76,44 @@ final class TokenizerFixtureTests: XCTestCase {
         let tokenizer = try SmolLMFixtures.tokenizer()
         XCTAssertEqual(tokenizer.encode("a<|endoftext|>b<file_sep>", allowSpecial: true),
                        tokenizer.encode("a") + [0] + tokenizer.encode("b") + [5])
+    }
+
+    private struct LogitsPrompt: Decodable {
+        let name: String
+        let kind: String
+        let prompt: String
+        let ids: [Int32]
+        let greedy_ids: [Int32]
+        let greedy_text: String
+    }
+
+    /// The model inputs of the logits fixture: raw text encodes plainly, chat prompts with their markers as special tokens.
+    func testLogitsFixturePromptsAndGreedyTexts() throws {
+        let tokenizer = try SmolLMFixtures.tokenizer()
+        let prompts = try SmolLMFixtures.cases("logits_fp64.jsonl", as: LogitsPrompt.self)
+        XCTAssertGreaterThan(prompts.count, 0)
+        for prompt in prompts {
+            let ids = tokenizer.encode(prompt.prompt, allowSpecial: prompt.kind != "raw")
+            XCTAssertEqual(ids, prompt.ids, prompt.name)
+            XCTAssertEqual(tokenizer.decode(prompt.ids), prompt.prompt, prompt.name)
+            XCTAssertEqual(tokenizer.decode(prompt.greedy_ids, skipSpecialTokens: true), prompt.greedy_text, prompt.name)
+        }
+    }
+
+    private struct PerplexityFixture: Decodable {
+        let file: String
+        let tokens: Int
+    }
+
+    /// The perplexity fixture states how many tokens the whole GPL-3 text has.
+    func testTokenCountOfThePerplexityText() throws {
+        let tokenizer = try SmolLMFixtures.tokenizer()
+        let data = try Data(contentsOf: URL(fileURLWithPath: SmolLMFixtures.directory + "/perplexity_gpl3.json"))
+        let fixture = try JSONDecoder().decode(PerplexityFixture.self, from: data)
+        guard let text = try? String(contentsOfFile: fixture.file, encoding: .utf8) else {
+            throw XCTSkip("\(fixture.file) is not installed on this machine")
+        }
+        XCTAssertEqual(tokenizer.count(text), fixture.tokens)
+        XCTAssertEqual(tokenizer.decode(tokenizer.encode(text)), text)
     }
 }
