@@ -89,3 +89,14 @@ struct GemmShape {
         self.k = kA
     }
 }
+
+extension BLAS {
+    /// Runs `body` with OpenBLAS limited to `count` threads, then restores the previous setting.
+    /// Used by callers that parallelize over rows themselves and call single-threaded sgemm from each worker.
+    public static func withThreads<R>(_ count: Int, _ body: () throws -> R) rethrows -> R {
+        let previous = openblas_get_num_threads()
+        openblas_set_num_threads(Int32(count))
+        defer { openblas_set_num_threads(previous) }
+        return try body()
+    }
+}
