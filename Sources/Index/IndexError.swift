@@ -18,6 +18,8 @@ public enum IndexError: Error, Equatable, CustomStringConvertible {
     case rootNotADirectory(path: String)
     /// The embedder returned something other than `count` vectors of `dimension` floats.
     case badEmbedding(expectedCount: Int, actualCount: Int, dimension: Int)
+    /// The embedder threw; `message` is its description.
+    case embedderFailed(message: String)
     /// A stored vector blob has the wrong length for the index dimension.
     case corruptVector(chunkId: Int64, bytes: Int, dimension: Int)
     /// A query vector does not match the index dimension.
@@ -42,6 +44,8 @@ public enum IndexError: Error, Equatable, CustomStringConvertible {
             return "\(path) is not a folder ('rag ingest' takes folders; put the file in a folder)"
         case .badEmbedding(let expectedCount, let actualCount, let dimension):
             return "embedder returned \(actualCount) vectors for \(expectedCount) texts (or not \(dimension) floats each): the embedder is broken"
+        case .embedderFailed(let message):
+            return "embedding failed: \(message)"
         case .corruptVector(let chunkId, let bytes, let dimension):
             return "stored vector of chunk \(chunkId) has \(bytes) bytes, expected \(dimension * 4): run 'rag ingest --reembed DIR' to rebuild the vectors"
         case .queryDimension(let expected, let actual):
