@@ -37,7 +37,7 @@ public struct Chunker: Sendable {
     public func chunk(_ document: LoadedDocument) -> [TextChunk] {
         let bytes = Array(document.text.utf8)
         let atoms = Atomizer(bytes: bytes, counter: counter, budget: contentBudget).atoms(of: completeBlocks(document, bytes))
-        let drafts = pack(atoms)
+        let drafts = pack(atoms, bytes: bytes)
         return finish(drafts, atoms: atoms, bytes: bytes)
     }
 
@@ -55,25 +55,28 @@ public struct Chunker: Sendable {
         return blocks
     }
 
-    /// A chunk being packed: atoms `atoms[first...last]`, the heading path, the summed tokens.
+    /// A chunk being packed: an optional overlap `lead` (the tail of the previous chunk's last atom,
+    /// when no whole atom fits the overlap budget), then `atoms[atomIndices]`, with the heading path.
     struct Draft {
+        var lead: Range<Int>?
         var atomIndices: [Int]
         var headingPath: [String]
-        var tokens: Int
     }
 
-    func pack(_ atoms: [Atom]) -> [Draft] {
+    func pack(_ atoms: [Atom], bytes: [UInt8]) -> [Draft] {
         let budget = contentBudget
         let overlapBudget = Int(Double(budget) * overlapFraction)
         var drafts: [Draft] = []
         var headings: [(level: Int, title: String)] = []
+        var lead: Range<Int>?
         var current: [Int] = []
         var currentTokens = 0
         var currentHasText = false
 
         func close() {
             guard !current.isEmpty else { return }
-            drafts.append(Draft(atomIndices: current, headingPath: headings.map(\.title), tokens: currentTokens))
+            drafts.append(Draft(lead: lead, atomIndices: current, headingPath: headings.map(\.title)))
+            lead = nil
             current = []
             currentTokens = 0
             currentHasText = false
@@ -91,19 +94,26 @@ public struct Chunker: Sendable {
             if currentTokens + atom.tokens > budget {
                 let previous = current
                 close()
-                // Carry the tail of the previous chunk (same section, text only) as overlap.
+                // Carry the end of the previous chunk (same section, prose only) as overlap:
+                // whole sentences when they fit the overlap budget, else the last words of the last sentence.
+                let allowance = min(overlapBudget, budget - atom.tokens)
                 var overlap: [Int] = []
                 var overlapTokens = 0
                 for candidate in previous.reversed() {
                     let tokens = atoms[candidate].tokens
-                    guard atoms[candidate].isText, overlap.count + 1 < previous.count,
-                          overlapTokens + tokens <= overlapBudget, overlapTokens + tokens + atom.tokens <= budget else { break }
+                    guard atoms[candidate].isText, overlap.count + 1 < previous.count, overlapTokens + tokens <= allowance else { break }
                     overlap.insert(candidate, at: 0)
                     overlapTokens += tokens
                 }
+                if overlap.isEmpty, let last = previous.last, atoms[last].isText, allowance > 0 {
+                    if let tail = wordTail(of: atoms[last].range, within: allowance, bytes: bytes) {
+                        lead = tail.range
+                        overlapTokens = tail.tokens
+                    }
+                }
                 current = overlap
                 currentTokens = overlapTokens
-                currentHasText = !overlap.isEmpty
+                currentHasText = !overlap.isEmpty || lead != nil
             }
             current.append(index)
             currentTokens += atom.tokens
@@ -113,25 +123,58 @@ public struct Chunker: Sendable {
         return drafts
     }
 
+    /// The longest run of whole words at the end of `range` that costs at most `allowance` tokens
+    /// (each word counted once), or nil when not even the last word fits or the run would be all of `range`.
+    func wordTail(of range: Range<Int>, within allowance: Int, bytes: [UInt8]) -> (range: Range<Int>, tokens: Int)? {
+        var end = range.upperBound
+        while end > range.lowerBound, ParagraphSplitter.isASCIIWhitespace(bytes[end - 1]) { end -= 1 }
+        var start = end
+        var tokens = 0
+        var best: (range: Range<Int>, tokens: Int)?
+        while start > range.lowerBound {
+            var wordStart = start
+            while wordStart > range.lowerBound, ParagraphSplitter.isASCIIWhitespace(bytes[wordStart - 1]) { wordStart -= 1 }
+            while wordStart > range.lowerBound, !ParagraphSplitter.isASCIIWhitespace(bytes[wordStart - 1]) { wordStart -= 1 }
+            if wordStart == range.lowerBound { break }   // the whole atom: it did not fit, or it would not be a tail
+            let wordTokens = max(0, counter.tokenCount(String(decoding: bytes[wordStart..<start], as: UTF8.self)) - 2)
+            if tokens + wordTokens > allowance { break }
+            tokens += wordTokens
+            start = wordStart
+            best = (start..<range.upperBound, tokens)
+        }
+        // Start the overlap at the word itself, not at the whitespace before it.
+        guard var found = best else { return nil }
+        var first = found.range.lowerBound
+        while first < found.range.upperBound, ParagraphSplitter.isASCIIWhitespace(bytes[first]) { first += 1 }
+        found.range = first..<found.range.upperBound
+        return found.range.isEmpty ? nil : found
+    }
+
     /// Checks each draft against the real count once, then computes ranges, lines and text.
     func finish(_ drafts: [Draft], atoms: [Atom], bytes: [UInt8]) -> [TextChunk] {
         var verified: [(draft: Draft, tokens: Int)] = []
         var queue = drafts[...]
+        func range(of draft: Draft) -> Range<Int> {
+            (draft.lead?.lowerBound ?? atoms[draft.atomIndices.first!].range.lowerBound)..<atoms[draft.atomIndices.last!].range.upperBound
+        }
         while let draft = queue.popFirst() {
-            let range = atoms[draft.atomIndices.first!].range.lowerBound..<atoms[draft.atomIndices.last!].range.upperBound
+            let range = range(of: draft)
             let tokens = counter.tokenCount(String(decoding: bytes[range], as: UTF8.self))
-            if tokens <= counter.maxTokens || draft.atomIndices.count == 1 {
+            if tokens <= counter.maxTokens || (draft.atomIndices.count == 1 && draft.lead == nil) {
                 verified.append((draft, tokens))
+            } else if draft.atomIndices.count == 1 {
+                // Over by the overlap alone: drop it.
+                queue = [Draft(lead: nil, atomIndices: draft.atomIndices, headingPath: draft.headingPath)] + queue
             } else {
                 // The sum was optimistic (a tokenizer that is not additive at these joints): split in two and re-check.
                 let half = draft.atomIndices.count / 2
-                let first = Draft(atomIndices: Array(draft.atomIndices[..<half]), headingPath: draft.headingPath, tokens: 0)
-                let second = Draft(atomIndices: Array(draft.atomIndices[half...]), headingPath: draft.headingPath, tokens: 0)
+                let first = Draft(lead: draft.lead, atomIndices: Array(draft.atomIndices[..<half]), headingPath: draft.headingPath)
+                let second = Draft(lead: nil, atomIndices: Array(draft.atomIndices[half...]), headingPath: draft.headingPath)
                 queue = [first, second] + queue
             }
         }
 
-        var ranges = verified.map { atoms[$0.draft.atomIndices.first!].range.lowerBound..<atoms[$0.draft.atomIndices.last!].range.upperBound }
+        var ranges = verified.map { range(of: $0.draft) }
         // Whitespace between chunks belongs to the chunk before it; the first starts at 0, the last ends at the end.
         if !ranges.isEmpty {
             ranges[0] = 0..<ranges[0].upperBound
