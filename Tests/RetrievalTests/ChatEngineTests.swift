@@ -34,7 +34,12 @@ final class ChatEngineTests: XCTestCase {
         _ = try engine.ask("What is the KV cache?")
         let result = try engine.ask("How big is it?")
         XCTAssertFalse(result.condensing.rewritten)
-        XCTAssertEqual(result.turn.standaloneQuestion, "How big is it?")
+        XCTAssertEqual(result.turn.standaloneQuestion, "How big is it? (follow-up to: What is the KV cache?)",
+                       "the previous question goes along so that retrieval knows what 'it' is")
+        generator.condenseReply = { _ in "" }
+        let third = try engine.ask("And its values?")
+        XCTAssertEqual(third.turn.standaloneQuestion, "And its values? (follow-up to: What is the KV cache?)",
+                       "fallbacks do not nest")
     }
 
     /// 200 turns with long answers, rambling summaries and the occasional pasted wall of text:

@@ -101,7 +101,8 @@ public final class ChatEngine {
         do {
             condensing = try condenser.condense(question, memory: memory)
         } catch {
-            condensing = QuestionCondenser.Outcome(question: question, rewritten: false, promptTokens: 0, seconds: 0)
+            condensing = QuestionCondenser.Outcome(question: condenser.followUp(question, to: memory.recentTurns.last),
+                                                   rewritten: false, promptTokens: 0, seconds: 0)
             notices.append("could not condense the follow-up (\(error)); searching with it as typed")
         }
 

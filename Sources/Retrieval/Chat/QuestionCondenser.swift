@@ -6,7 +6,7 @@ import Foundation
 /// The prompt is written for a 135M instruct model: one short instruction, the last exchange or two as
 /// plain text, and an answer cue. Output is one line, bounded by `ChatBudget.condensedQuestionTokens`.
 /// When the model's line is unusable (empty, a refusal, an answer instead of a question, nothing in
-/// common with the conversation) the follow-up itself is used.
+/// common with the conversation) the follow-up is used with the previous question beside it.
 public struct QuestionCondenser {
     public let generator: TextGenerator
     public let budget: ChatBudget
@@ -32,17 +32,21 @@ public struct QuestionCondenser {
         public var seconds: Double
     }
 
-    /// The condensing prompt for `question` after the turns in `memory`.
+    /// The condensing prompt for `question` after the turns in `memory`: the summary, the user's earlier
+    /// questions (what "the second one I mentioned" refers to), and the last exchanges in full.
     public func messages(question: String, memory: ConversationMemory) -> [PromptMessage] {
         var conversation = ""
-        let turns = memory.recentTurns.suffix(budget.condenserTurns)
-        if turns.isEmpty, !memory.summary.text.isEmpty {
+        if !memory.summary.text.isEmpty {
             conversation = "Earlier: " + memory.summary.text + "\n"
         }
-        for turn in turns {
+        let full = memory.recentTurns.suffix(budget.condenserTurns)
+        for turn in memory.recentTurns.dropLast(full.count) {
+            conversation += "User: \(turn.question)\n"
+        }
+        for turn in full {
             let answer = truncate(ConversationMemory.withoutCitations(turn.answer), toTokens: budget.condenserAnswerTokens,
                                   countTokens: generator.countTokens)
-            conversation += "User: \(turn.standaloneQuestion)\nAssistant: \(answer)\n"
+            conversation += "User: \(turn.question)\nAssistant: \(answer)\n"
         }
         let user = "Conversation:\n\(conversation)\nLast question: \(question)\n\nRewritten question:"
         return [PromptMessage(.system, Self.instruction), PromptMessage(.user, user)]
@@ -67,7 +71,23 @@ public struct QuestionCondenser {
         if let rewritten = Self.clean(outcome.text, original: question, context: context, earlierQuestions: earlier) {
             return Outcome(question: rewritten, rewritten: rewritten != question, promptTokens: outcome.promptTokens, seconds: seconds)
         }
-        return Outcome(question: question, rewritten: false, promptTokens: outcome.promptTokens, seconds: seconds)
+        return Outcome(question: followUp(question, to: memory.recentTurns.last), rewritten: false,
+                       promptTokens: outcome.promptTokens, seconds: seconds)
+    }
+
+    static let followUpMarker = " (follow-up to: "
+
+    /// Without a usable rewrite, the follow-up keeps the previous question beside it (cut to stay within the
+    /// question budget), so that retrieval and the answer still know what "it" is about.
+    public func followUp(_ question: String, to previous: ChatTurn?) -> String {
+        guard let previous else { return question }
+        // After a fallback, keep pointing at the question it followed up (the last one that stood on its own).
+        let parts = previous.standaloneQuestion.components(separatedBy: Self.followUpMarker)
+        let earlier = parts.count > 1 ? String(parts[parts.count - 1].dropLast()) : parts[0]
+        guard !earlier.isEmpty, earlier != question else { return question }
+        let room = budget.questionTokens - generator.countTokens(question + Self.followUpMarker + ")")
+        guard room >= 4 else { return question }
+        return question + Self.followUpMarker + truncate(earlier, toTokens: room, countTokens: generator.countTokens) + ")"
     }
 
     /// The model's rewrite, or nil when it is not a usable question:
