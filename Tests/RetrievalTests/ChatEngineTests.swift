@@ -42,6 +42,15 @@ final class ChatEngineTests: XCTestCase {
                        "fallbacks do not nest")
     }
 
+    func testCondenserStopsAfterItsFirstLine() throws {
+        let generator = ChatScriptGenerator()
+        generator.condenseReply = { _ in "\n\nHow large is the KV cache?\nThe KV cache is large because" }
+        let engine = try makeChatEngine(generator: generator, store: InMemoryChatSessionStore())
+        _ = try engine.ask("What is the KV cache?")
+        let result = try engine.ask("How large is it?")
+        XCTAssertEqual(result.turn.standaloneQuestion, "How large is the KV cache?")
+    }
+
     /// 200 turns with long answers, rambling summaries and the occasional pasted wall of text:
     /// every prompt stays within the budget, and so do the summary and the memory.
     func testTwoHundredTurnsStayWithinTheBudget() throws {

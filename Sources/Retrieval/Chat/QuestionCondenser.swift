@@ -63,7 +63,7 @@ public struct QuestionCondenser {
         let outcome = try generator.generate(prompt, options: options) { piece in
             streamed += piece
             // One line is all we want: stop as soon as a non-empty line is complete.
-            return !streamed.trimmingCharacters(in: .whitespaces).contains("\n")
+            return !streamed.drop(while: \.isWhitespace).contains("\n")
         }
         let seconds = outcome.prefillSeconds + outcome.decodeSeconds
         let context = memory.recentTurns.map { $0.standaloneQuestion + " " + $0.answer }.joined(separator: " ") + " " + memory.summary.text
