@@ -71,34 +71,3 @@ enum SearchCommand {
         }
     }
 }
-
-/// The SQLite index as retrieval sees it.
-final class IndexStoreCorpus: RetrievalCorpus {
-    let store: IndexStore
-
-    init(store: IndexStore) { self.store = store }
-
-    func loadVectors() throws -> VectorMatrix {
-        let vectors = try store.allVectors()
-        return VectorMatrix(ids: vectors.chunkIds, values: vectors.values, dimension: vectors.dimension)
-    }
-
-    func chunks(ids: [Int64]) throws -> [Int64: ChunkRecord] {
-        Dictionary(try store.chunks(ids: ids).map { ($0.id, Self.record($0)) }, uniquingKeysWith: { first, _ in first })
-    }
-
-    func lexicalSearch(matchExpression: String, limit: Int) throws -> [(chunkId: Int64, bm25: Double)] {
-        try store.ftsSearch(matchExpression: matchExpression, limit: limit)
-    }
-
-    func neighbours(of chunk: ChunkRecord) throws -> [ChunkRecord] {
-        let around = try store.neighbours(of: chunk.id)
-        return try store.chunks(ids: [around.previous, around.next].compactMap { $0 }).map(Self.record)
-    }
-
-    static func record(_ chunk: StoredChunk) -> ChunkRecord {
-        ChunkRecord(id: chunk.id, documentId: chunk.documentId, path: chunk.path, rootPath: chunk.rootPath, ordinal: chunk.ordinal,
-                    heading: chunk.heading, text: chunk.text, startLine: chunk.startLine, endLine: chunk.endLine,
-                    charStart: chunk.charStart, charEnd: chunk.charEnd)
-    }
-}
