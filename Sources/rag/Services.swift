@@ -19,3 +19,21 @@ enum Services {
         return try HybridRetriever(corpus: IndexStoreCorpus(store: store), embedder: embedder, settings: settings)
     }
 }
+
+extension Services {
+    /// The generator behind answers. (`needed: false` for `--no-generate`, which never loads it.)
+    static func makeGenerator(_ invocation: Invocation, needed: Bool) throws -> TextGenerator {
+        guard needed else { return UnavailableGenerator() }
+        throw notBuiltYet("\(invocation.arguments.command) (answer generation)", issue: 4)
+    }
+}
+
+/// Stands in where no text is generated (`--no-generate`): counts tokens roughly, never generates.
+final class UnavailableGenerator: TextGenerator {
+    let contextLength = 8192
+    func countTokens(_ text: String) -> Int { (text.utf8.count + 3) / 4 }
+    func promptTokens(_ messages: [PromptMessage]) -> Int { messages.map { countTokens($0.content) }.reduce(0, +) }
+    func generate(_ messages: [PromptMessage], options: GenerationOptions, onText: (String) -> Bool) throws -> GenerationOutcome {
+        throw CommandFailure(message: "internal error: generation requested without a generator")
+    }
+}
