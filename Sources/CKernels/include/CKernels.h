@@ -34,4 +34,17 @@ void rag_block_sums_32(const float *x, float *sums, int64_t n);
 void rag_dequantize_q4_1(const void *blocks, float *out, int64_t n);
 void rag_dequantize_q8_0(const void *blocks, float *out, int64_t n);
 
+
+// One key block of FlashAttention-style online softmax (twin: Generator `AttentionBlockReference`).
+// For each query row r (q: [rows, headDim]) and keys j in 0 ..< min(keyCount, limits[r] + 1)
+// (limits == NULL: all keyCount keys; limits[r] < 0: this block is skipped for row r):
+//   s_j = scale · q_r · k_j;  m' = max(m[r], max_j s_j);
+//   acc[r] = acc[r]·e^(m[r]−m') + Σ_j e^(s_j−m') v_j;  l[r] = l[r]·e^(m[r]−m') + Σ_j e^(s_j−m');  m[r] = m'.
+// keys, values: [keyCount, headDim] (contiguous rows); acc: [rows, headDim]; scores: scratch of keyCount floats.
+// Start with m = −inf, l = 0, acc = 0; the output is acc / l.
+void rag_attention_block(const float *q, int64_t rows, int64_t headDim,
+                         const float *keys, const float *values, int64_t keyCount,
+                         const int64_t *limits, float scale,
+                         float *m, float *l, float *acc, float *scores);
+
 #endif

@@ -1,69 +1,121 @@
+import CKernels
 import Foundation
 import ModelKit
 
-/// Exact softmax attention computed over key blocks with an online softmax (FlashAttention-style):
-/// per (query, head) it keeps a running max, a running sum and an output accumulator, so memory is O(block + headDim)
-/// however long the context. Causality is by construction: a query at position p is only given keys in 0...p,
-/// so later blocks are never visited.
+/// Exact softmax attention over key blocks with an online softmax (FlashAttention-style).
+///
+/// Work is cut into items of (KV head, block of query tokens, slice of the key span). An item keeps, per query row
+/// (token × query head of the KV head's group), a running max, running sum and output accumulator, so its memory is
+/// O(queryBlock · group · headDim) however long the context. For each key block, the keys/values of one KV head are
+/// read once for all query heads of its group (GQA) and all tokens of the query block. Keys outside a query's ranges are
+/// never visited, which skips causal blocks. With few query tokens (decode), the key span is split across threads and the
+/// partial softmax states are merged (split-K / flash-decoding), so both cores work even on one token.
 public enum FlashAttention {
-    /// Keys scored at a time.
-    public static let blockSize = 64
+    /// Keys per block (keys and values of a block stay in L1/L2 while every row of the item reads them).
+    public static let keyBlock = 64
+    /// Query tokens per work item.
+    public static let queryBlock = 16
 
-    /// Runs `attend` for every (query token, head) of `request`, split across `request.threads`.
-    /// `keyRanges(position)` gives the key positions a query at `position` may read (ascending, disjoint, each ≤ position).
+    /// Runs attention for every query of `request`. `keyRanges(position)` lists the key positions a query at `position`
+    /// may read: ascending, disjoint, each ≤ position and < cache count. Dense attention passes [0 ..< position + 1].
     public static func attendAll(_ request: AttentionRequest, output: UnsafeMutablePointer<Float>,
                                  keyRanges: (Int) -> [Range<Int>]) {
         let tokens = request.positions.count
-        let items = tokens * request.headCount
         let headDim = request.cache.headDimension
-        let rangesPerToken = request.positions.map(keyRanges)
-        ComputeThreads.parallelRanges(items, parts: request.threads) { range in
-            for item in range {
-                let t = item / request.headCount
-                let head = item % request.headCount
-                let offset = (t * request.headCount + head) * headDim
-                attend(query: request.queries + offset, layer: request.layer, kvHead: head / request.groupSize,
-                       cache: request.cache, keyRanges: rangesPerToken[t], scale: request.scale, output: output + offset)
-            }
-        }
-    }
+        let group = request.groupSize
+        let kvHeads = request.headCount / group
+        let ranges = request.positions.map(keyRanges)
+        let spanStart = ranges.compactMap { $0.first?.lowerBound }.min() ?? 0
+        let spanEnd = ranges.compactMap { $0.last?.upperBound }.max() ?? 0
+        let queryBlocks = (tokens + queryBlock - 1) / queryBlock
+        let spanBlocks = (spanEnd - spanStart + keyBlock - 1) / keyBlock
+        let splits = (queryBlocks * kvHeads < 2 * request.threads) ? max(1, min(request.threads * 2, spanBlocks / 2)) : 1
+        let items = kvHeads * queryBlocks * splits
+        let rowsPerItem = min(tokens, queryBlock) * group
+        // Per item: m [rows], l [rows], acc [rows, headDim].
+        let stateFloats = rowsPerItem * (headDim + 2)
+        let states = UnsafeMutablePointer<Float>.allocate(capacity: items * stateFloats)
+        defer { states.deallocate() }
 
-    /// output[headDim] = Σ_j softmax_j(scale·q·k_j) v_j over the positions in `keyRanges` of one KV head.
-    public static func attend(query: UnsafePointer<Float>, layer: Int, kvHead: Int, cache: KVCache,
-                              keyRanges: [Range<Int>], scale: Float, output: UnsafeMutablePointer<Float>) {
-        let headDim = cache.headDimension
-        let keys = cache.keys(layer: layer, kvHead: kvHead)
-        let values = cache.values(layer: layer, kvHead: kvHead)
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: blockSize) { scores in
-            output.initialize(repeating: 0, count: headDim)
-            var runningMax = -Float.infinity
-            var runningSum: Float = 0
-            for range in keyRanges {
-                var blockStart = range.lowerBound
-                while blockStart < range.upperBound {
-                    let n = min(blockSize, range.upperBound - blockStart)
-                    var blockMax = -Float.infinity
-                    for j in 0..<n {
-                        let s = VectorMath.dot(query, keys + (blockStart + j) * headDim, count: headDim) * scale
-                        scores[j] = s
-                        blockMax = max(blockMax, s)
+        ComputeThreads.parallelRanges(items, parts: request.threads) { itemRange in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: keyBlock) { scores in
+                for item in itemRange {
+                    let split = item % splits
+                    let queryBlockIndex = (item / splits) % queryBlocks
+                    let kvHead = item / (splits * queryBlocks)
+                    let t0 = queryBlockIndex * queryBlock
+                    let t1 = min(tokens, t0 + queryBlock)
+                    // This split's share of the key span, aligned to key blocks.
+                    let firstBlock = spanBlocks * split / splits
+                    let lastBlock = spanBlocks * (split + 1) / splits
+                    let sliceStart = spanStart + firstBlock * keyBlock
+                    let sliceEnd = min(spanEnd, spanStart + lastBlock * keyBlock)
+
+                    let state = states + item * stateFloats
+                    let m = state, l = state + rowsPerItem, acc = state + 2 * rowsPerItem
+                    m.initialize(repeating: -.infinity, count: rowsPerItem)
+                    l.initialize(repeating: 0, count: rowsPerItem)
+                    acc.initialize(repeating: 0, count: rowsPerItem * headDim)
+
+                    let keys = request.cache.keys(layer: request.layer, kvHead: kvHead)
+                    let values = request.cache.values(layer: request.layer, kvHead: kvHead)
+                    var blockStart = sliceStart
+                    while blockStart < sliceEnd {
+                        let blockEnd = min(sliceEnd, blockStart + keyBlock)
+                        for t in t0..<t1 {
+                            let row = (t - t0) * group
+                            let query = request.queries + (t * request.headCount + kvHead * group) * headDim  // [group, headDim]
+                            for range in ranges[t] {
+                                let lo = max(range.lowerBound, blockStart), hi = min(range.upperBound, blockEnd)
+                                guard lo < hi else { continue }
+                                rag_attention_block(query, Int64(group), Int64(headDim),
+                                                    keys + lo * headDim, values + lo * headDim, Int64(hi - lo),
+                                                    nil, request.scale, m + row, l + row, acc + row * headDim, scores.baseAddress!)
+                            }
+                        }
+                        blockStart = blockEnd
                     }
-                    let newMax = max(runningMax, blockMax)
-                    let correction = runningMax == -.infinity ? 0 : expf(runningMax - newMax)
-                    if correction != 1 {
-                        runningSum *= correction
-                        VectorMath.scale(output, by: correction, count: headDim)
+                    if splits == 1 {
+                        for t in t0..<t1 {
+                            for g in 0..<group {
+                                let row = (t - t0) * group + g
+                                let out = output + (t * request.headCount + kvHead * group + g) * headDim
+                                let inverse: Float = l[row] > 0 ? 1 / l[row] : 0
+                                for d in 0..<headDim { out[d] = acc[row * headDim + d] * inverse }
+                            }
+                        }
                     }
-                    for j in 0..<n {
-                        let p = expf(scores[j] - newMax)
-                        runningSum += p
-                        VectorMath.addScaled(output, values + (blockStart + j) * headDim, p, count: headDim)
-                    }
-                    runningMax = newMax
-                    blockStart += n
                 }
             }
-            if runningSum > 0 { VectorMath.scale(output, by: 1 / runningSum, count: headDim) }
+        }
+        guard splits > 1 else { return }
+        // Merge the partial states of the key slices: m = max m_s, l = Σ l_s e^(m_s−m), acc = Σ acc_s e^(m_s−m).
+        for kvHead in 0..<kvHeads {
+            for queryBlockIndex in 0..<queryBlocks {
+                let t0 = queryBlockIndex * queryBlock, t1 = min(tokens, t0 + queryBlock)
+                for t in t0..<t1 {
+                    for g in 0..<group {
+                        let row = (t - t0) * group + g
+                        let out = output + (t * request.headCount + kvHead * group + g) * headDim
+                        var maximum = -Float.infinity
+                        for split in 0..<splits {
+                            let state = states + ((kvHead * queryBlocks + queryBlockIndex) * splits + split) * stateFloats
+                            maximum = max(maximum, state[row])
+                        }
+                        var total: Float = 0
+                        out.initialize(repeating: 0, count: headDim)
+                        guard maximum > -.infinity else { continue }
+                        for split in 0..<splits {
+                            let state = states + ((kvHead * queryBlocks + queryBlockIndex) * splits + split) * stateFloats
+                            guard state[row] > -.infinity else { continue }
+                            let weight = expf(state[row] - maximum)
+                            total += state[rowsPerItem + row] * weight
+                            VectorMath.addScaled(out, state + 2 * rowsPerItem + row * headDim, weight, count: headDim)
+                        }
+                        if total > 0 { VectorMath.scale(out, by: 1 / total, count: headDim) }
+                    }
+                }
+            }
         }
     }
 }

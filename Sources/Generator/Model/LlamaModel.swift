@@ -254,3 +254,10 @@ public final class LlamaModel: Sendable {
         for i in 0..<count { destination[i] += source[i] }
     }
 }
+
+extension LlamaModel {
+    /// Bytes a KV cache of `capacity` positions holds (keys and values, fp32).
+    public func makeCacheByteCount(capacity: Int) -> Int {
+        2 * config.blockCount * config.headCountKV * capacity * config.headDimension * MemoryLayout<Float>.size
+    }
+}
