@@ -20,10 +20,12 @@ public struct AskOptions: Sendable {
 public struct AnswerSettings: Sendable {
     /// Below this best cosine similarity over the whole index, the question is taken to be outside
     /// the documents: the answer is `GroundedPrompt.noAnswer` and nothing is generated.
-    public var minimumEvidence: Double = 0.25
+    public var minimumEvidence: Double = 0.35
     /// Longest question kept, in generator tokens (longer ones are cut, with a notice).
     public var maxQuestionTokens = 256
     public var router = RouterSettings()
+    /// Sentences of evidence kept for the generator on the rag route (0 keeps the sources whole).
+    public var evidenceSentences = 4
     public var longContext = LongContextSettings()
 
     public init() {}
@@ -44,6 +46,8 @@ public struct AskResult: Sendable {
     public var sources: [ContextSource]
     /// Numbers of the sources the answer cites (empty when it cites none).
     public var cited: [Int]
+    /// When the answer cites nothing: the sources its sentences match (`Attribution`), else empty.
+    public var attributed: [Int] = []
     public var route: String
     public var routeReason: String
     public var bestEvidence: Double
@@ -103,8 +107,15 @@ public final class AnswerEngine {
         var mapTokens = 0
         switch decision.route {
         case .rag:
-            context = ContextPacker(budget: options.budget, countTokens: generator.countTokens).pack(retrieval.chunks)
-            if context.truncated { result.notices.append("the last source was shortened to fit the \(options.budget)-token budget") }
+            let packed = ContextPacker(budget: options.budget, countTokens: generator.countTokens).pack(retrieval.chunks)
+            if packed.truncated { result.notices.append("the last source was shortened to fit the \(options.budget)-token budget") }
+            if settings.evidenceSentences > 0 {
+                var compressor = EvidenceCompressor(embedder: retriever.embedder)
+                compressor.maxSentences = settings.evidenceSentences
+                context = try compressor.compress(packed, question: question)
+            } else {
+                context = packed
+            }
         case .document, .long:
             guard !decision.documents.isEmpty else { throw RetrievalError.emptyIndex }
             let reader = LongContextReader(corpus: retriever.corpus, generator: generator, settings: settings.longContext)
@@ -128,6 +139,9 @@ public final class AnswerEngine {
         result.timings = timings
         result.answer = outcome.text.trimmingCharacters(in: .whitespacesAndNewlines)
         result.cited = Citations.numbers(in: result.answer, sourceCount: context.sources.count)
+        if result.cited.isEmpty, result.answer != GroundedPrompt.noAnswer {
+            result.attributed = Attribution.supportingSources(of: result.answer, among: context.sources)
+        }
         result.promptTokens = outcome.promptTokens
         result.generatedTokens = outcome.generatedTokens + mapTokens
         return result

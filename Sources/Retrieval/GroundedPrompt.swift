@@ -5,11 +5,11 @@ public enum GroundedPrompt {
     /// What the answer says when the sources do not hold the answer (also used by the evidence gate).
     public static let noAnswer = "The documents don't say."
 
-    public static let systemInstruction = """
-        You answer questions using only the numbered sources you are given. \
-        Cite the source of each fact with its number in square brackets, like [1]. \
-        If the sources do not contain the answer, reply exactly: \(noAnswer)
-        """
+    /// Measured on SmolLM2-135M-Instruct with `rag eval answers` (benchmarks/retrieval.md): a plain
+    /// "Context / Question / Answer" layout gets the most facts right. Longer instructions (cite as [n],
+    /// refuse when unsure) made this small model copy the instructions or refuse answerable questions, so
+    /// refusals come from the evidence gate and citations from `Citations` or `Attribution`.
+    public static let systemInstruction = "You are a helpful assistant. Answer the question using the context."
 
     public static func messages(question: String, context: PackedContext, history: [PromptMessage] = [],
                                 summary: String? = nil) -> [PromptMessage] {
@@ -18,7 +18,7 @@ public enum GroundedPrompt {
             system += "\n\nSummary of the conversation so far: " + summary
         }
         let sourcesBlock = context.sources.map(ContextPacker.render).joined(separator: "\n")
-        let user = "Sources:\n\n\(sourcesBlock)\nQuestion: \(question)\nAnswer from the sources above, citing them like [1]."
+        let user = "Context:\n\(sourcesBlock)\nQuestion: \(question)\nAnswer:"
         return [PromptMessage(.system, system)] + history + [PromptMessage(.user, user)]
     }
 }

@@ -17,6 +17,7 @@ enum AskCommand {
             OptionSpec("route", value: "ROUTE", help: "rag | document | long | auto (default auto)"),
             OptionSpec("doc", value: "PATH", help: "answer from this whole document (path as 'rag status' lists it)"),
             OptionSpec("explain", help: "print the route taken and why (stderr)"),
+            OptionSpec("evidence", value: "N", help: "sentences of evidence given to the generator (0 = whole sources; default 4)"),
         ] + GeneratorOptions.attentionSpecs,
         positionals: 1...1,
         details: """
@@ -46,7 +47,7 @@ enum AskCommand {
             options.document = try resolveDocument(path, in: try retriever.corpus.documents())
         }
         let generator = try Services.makeGenerator(invocation, needed: options.generate)
-        let engine = AnswerEngine(retriever: retriever, generator: generator)
+        let engine = AnswerEngine(retriever: retriever, generator: generator, settings: try answerSettings(arguments))
 
         let streaming = !json && options.generate
         let result = try engine.ask(question, options: options,
@@ -70,6 +71,12 @@ enum AskCommand {
         }
         invocation.console.stream("\n")
         invocation.console.result(AnswerJSON.sourcesBlock(result))
+    }
+
+    static func answerSettings(_ arguments: ParsedArguments) throws -> AnswerSettings {
+        var settings = AnswerSettings()
+        settings.evidenceSentences = try arguments.int("evidence", default: settings.evidenceSentences, range: 0...100)!
+        return settings
     }
 
     /// `--doc PATH`: an indexed document by its relative path, its absolute path, or a unique file name.
@@ -97,8 +104,10 @@ enum AnswerJSON {
         let heading: String
         let score: Double
         let cited: Bool
+        /// Not cited by the answer but matched to it by content (`Attribution`).
+        let matched: Bool
         enum CodingKeys: String, CodingKey {
-            case n, path, heading, score, cited
+            case n, path, heading, score, cited, matched
             case startLine = "start_line"
             case endLine = "end_line"
         }
@@ -143,7 +152,8 @@ enum AnswerJSON {
         let shown = listedSources(result)
         let sources = shown.map { source in
             Source(n: source.number, path: source.path, startLine: source.startLine, endLine: source.endLine,
-                   heading: source.heading, score: source.score, cited: result.cited.contains(source.number))
+                   heading: source.heading, score: source.score, cited: result.cited.contains(source.number),
+                   matched: result.attributed.contains(source.number))
         }
         let t = result.timings
         return Answer(question: result.question, answer: result.answer, sources: sources, route: result.route,
@@ -159,15 +169,24 @@ enum AnswerJSON {
         return String(decoding: try encoder.encode(payload(result)), as: UTF8.self)
     }
 
-    /// The cited sources, or every source used when the answer cites none.
+    /// The cited sources; else the sources the answer matches; else every source used.
     static func listedSources(_ result: AskResult) -> [ContextSource] {
-        result.cited.isEmpty ? result.sources : result.sources.filter { result.cited.contains($0.number) }
+        let chosen = result.cited.isEmpty ? result.attributed : result.cited
+        return chosen.isEmpty ? result.sources : chosen.compactMap { n in result.sources.first { $0.number == n } }
     }
 
     /// `Sources:` then `[n] path:start-end — heading`, one per line.
     static func sourcesBlock(_ result: AskResult) -> String {
-        if result.sources.isEmpty { return "Sources: none" }
-        var lines = [result.cited.isEmpty ? "Sources (none cited; all used):" : "Sources:"]
+        if result.sources.isEmpty || result.answer.hasPrefix(GroundedPrompt.noAnswer) { return "Sources: none" }
+        let header: String
+        if !result.cited.isEmpty {
+            header = "Sources:"
+        } else if !result.attributed.isEmpty {
+            header = "Sources (the answer cites none; matched by content):"
+        } else {
+            header = "Sources (the answer cites none; all used):"
+        }
+        var lines = [header]
         for source in listedSources(result) {
             var line = "[\(source.number)] \(source.path):\(source.startLine)-\(source.endLine)"
             if !source.heading.isEmpty { line += " — \(source.heading)" }

@@ -6,12 +6,13 @@ enum EvalCommand {
     static let spec = CommandSpec(
         name: "eval",
         summary: "evaluate retrieval quality on a query set",
-        usage: ["eval retrieval QUERIES.jsonl [--k 10] [--json]"],
+        usage: ["eval retrieval QUERIES.jsonl [--k 10] [--json]", "eval answers QUESTIONS.jsonl [--json]"],
         options: [
             OptionSpec("k", short: "k", value: "N", help: "cut-off for the file ranking (default 10)"),
             OptionSpec("json", help: "print JSON (per mode and per query)"),
             OptionSpec("dense-weight", value: "W", help: "weight of the dense score in hybrid fusion (default: built-in)"),
             OptionSpec("sweep", help: "also report hybrid for dense weights 0.0, 0.1, …, 1.0"),
+            OptionSpec("evidence", value: "N", help: "answers: sentences of evidence given to the generator (0 = whole sources)"),
         ],
         positionals: 2...2,
         details: """
@@ -19,6 +20,9 @@ enum EvalCommand {
             Files are ranked by their first appearance among the retrieved chunks; relevance is binary.
             Queries with no gold file are not scored; their best similarity is reported (it calibrates the
             no-answer gate of 'rag ask').
+            'eval answers' runs 'rag ask' on each line ({"id", "query", "gold_files", "expected": [strings]}) and
+            checks that the answer contains every expected string and that its sources include a gold file; a
+            line without gold files must be answered "The documents don't say."
             """,
         run: run)
 
@@ -65,8 +69,9 @@ enum EvalCommand {
 
     static func run(_ invocation: Invocation) throws {
         let arguments = invocation.arguments
+        if arguments.positionals[0] == "answers" { return try AnswerEvaluation.run(invocation) }
         guard arguments.positionals[0] == "retrieval" else {
-            throw UsageError(message: "unknown evaluation '\(arguments.positionals[0])' (expected: retrieval)", command: "eval")
+            throw UsageError(message: "unknown evaluation '\(arguments.positionals[0])' (expected: retrieval or answers)", command: "eval")
         }
         let k = try arguments.int("k", default: 10, range: 1...100)!
         let queries = try loadQueries(arguments.positionals[1])
