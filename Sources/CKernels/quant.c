@@ -27,6 +27,12 @@ static int cpu_has_simd(void) {
     return simd_present;
 }
 
+void rag_cpu_relax(void) {
+#if defined(__x86_64__)
+    __builtin_ia32_pause();
+#endif
+}
+
 int rag_quant_kernels_use_avx2(void) { return simd_allowed && cpu_has_simd(); }
 
 void rag_quant_kernels_allow_simd(int allow) { simd_allowed = allow; }

@@ -7,6 +7,9 @@
 /// 1 when the CPU supports AVX2 and FMA (kernels fall back to portable C otherwise).
 int rag_cpu_has_avx2_fma(void);
 
+/// A spin-wait hint (x86 `pause`): call inside busy-wait loops.
+void rag_cpu_relax(void);
+
 /// 1 when the quantized kernels below run their AVX2/FMA/F16C paths on this CPU.
 int rag_quant_kernels_use_avx2(void);
 

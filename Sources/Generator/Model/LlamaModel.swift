@@ -20,6 +20,8 @@ public final class LlamaModel: Sendable {
     public let weights: LlamaWeights
     /// Threads for our own loops; OpenBLAS is configured to the same count.
     public let threads: Int
+    /// Worker threads for matvec rows, panel dequantization and attention.
+    public let pool: WorkerPool
     /// Batches of at least this many tokens use dequantized panels + sgemm; smaller ones use the quantized matvec kernels.
     public let sgemmMinimumTokens: Int
     /// base^(−2i/ropeDim) for i in 0..<ropeDim/2, in fp64.
@@ -34,6 +36,7 @@ public final class LlamaModel: Sendable {
         self.config = config
         self.weights = try LlamaWeights(file: file, config: config)
         self.threads = max(1, threads)
+        pool = WorkerPool(threads: self.threads)
         self.sgemmMinimumTokens = max(2, sgemmMinimumTokens)
         let ropeDim = config.ropeDimensionCount
         inverseFrequencies = (0..<(ropeDim / 2)).map { i in
@@ -99,7 +102,7 @@ public final class LlamaModel: Sendable {
             attention.didAppend(layer: layerIndex, positions: positions, cache: cache)
             let request = AttentionRequest(layer: layerIndex, queries: s.query, positions: positions, cache: cache,
                                            headCount: config.headCount, groupSize: config.groupSize,
-                                           scale: 1 / Float(config.headDimension).squareRoot(), threads: threads)
+                                           scale: 1 / Float(config.headDimension).squareRoot(), pool: pool)
             attention.attend(request, output: s.attention)
             linear([(layer.attentionOutput, s.normed)], input: s.attention, tokens: t, scratch: s)
             add(s.normed, into: s.x, count: t * d)
@@ -150,16 +153,15 @@ public final class LlamaModel: Sendable {
     /// One token through several matrices in one parallel region: each thread takes its share of every matrix's rows.
     private func matvecs(_ products: [(QuantizedMatrix, UnsafeMutablePointer<Float>)], x: UnsafeMutablePointer<Float>,
                          outputOffset token: Int, scratch s: ForwardScratch) {
-        let parts = threads
-        ComputeThreads.parallelRanges(parts, parts: parts) { partRange in
-            for part in partRange {
-                for (matrix, output) in products {
-                    let start = matrix.rows * part / parts
-                    let end = matrix.rows * (part + 1) / parts
-                    guard start < end else { continue }
-                    matrix.multiply(vector: x, blockSums: s.blockSums, into: output + token * matrix.rows,
-                                    rows: start..<end, rowScratch: s.rowScratch + part * matrix.columns)
-                }
+        // More parts than threads: whoever is free takes the next one, which evens out a busy machine.
+        let parts = threads == 1 ? 1 : 2 * threads
+        pool.run(parts: parts) { part in
+            for (matrix, output) in products {
+                let start = matrix.rows * part / parts
+                let end = matrix.rows * (part + 1) / parts
+                guard start < end else { continue }
+                matrix.multiply(vector: x, blockSums: s.blockSums, into: output + token * matrix.rows,
+                                rows: start..<end, rowScratch: s.rowScratch + part * matrix.columns)
             }
         }
     }
@@ -173,7 +175,7 @@ public final class LlamaModel: Sendable {
         while rowStart < matrix.rows {
             let rows = min(panelRows, matrix.rows - rowStart)
             let first = rowStart
-            ComputeThreads.parallelRanges(rows, parts: threads) { range in
+            pool.parallelRanges(rows) { range in
                 matrix.dequantizeRows((first + range.lowerBound)..<(first + range.upperBound), into: s.panel + range.lowerBound * k)
             }
             // output[:, rowStart ..< rowStart+rows] = input · panelᵀ
