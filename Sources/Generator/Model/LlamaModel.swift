@@ -18,7 +18,7 @@ public enum LogitsRequest: Sendable {
 public final class LlamaModel: Sendable {
     public let config: LlamaConfig
     public let weights: LlamaWeights
-    /// Threads for our own loops; OpenBLAS is configured to the same count.
+    /// Threads for our own loops (OpenBLAS runs single-threaded inside them during a forward pass).
     public let threads: Int
     /// Worker threads for matvec rows, panel dequantization and attention.
     public let pool: WorkerPool
@@ -42,7 +42,6 @@ public final class LlamaModel: Sendable {
         inverseFrequencies = (0..<(ropeDim / 2)).map { i in
             pow(Double(config.ropeFreqBase), -2.0 * Double(i) / Double(ropeDim))
         }
-        ComputeThreads.configureBLAS(threads: self.threads)
     }
 
     /// A cache for `capacity` positions (at most the model's context length is meaningful).
@@ -68,6 +67,10 @@ public final class LlamaModel: Sendable {
         if case .all = request, tokens.count > scratch.maxTokens {
             throw .badConfig(path: weights.file.path, reason: "all-position logits for \(tokens.count) tokens need a scratch of that many tokens (have \(scratch.maxTokens))")
         }
+        // Our pool drives sgemm (one single-threaded call per part); restore the caller's BLAS threads afterwards.
+        let blasThreads = BLAS.threadCount
+        if blasThreads != 1 { BLAS.setThreadCount(1) }
+        defer { if blasThreads != 1 { BLAS.setThreadCount(blasThreads) } }
         var start = 0
         while start < tokens.count {
             let end = min(tokens.count, start + scratch.maxTokens)
@@ -167,20 +170,26 @@ public final class LlamaModel: Sendable {
     }
 
     /// output[T, rows] = input[T, K] · Wᵀ, dequantizing W a panel of rows at a time and multiplying with sgemm.
+    /// Each pool part dequantizes its own slice of the panel and runs a single-threaded sgemm on it, so there is
+    /// no barrier between the two steps and no second thread pool (OpenBLAS's) competing for the cores.
     private func panelMultiply(_ matrix: QuantizedMatrix, input: UnsafeMutablePointer<Float>, tokens: Int,
                                output: UnsafeMutablePointer<Float>, scratch s: ForwardScratch) {
         let k = matrix.columns
         let panelRows = max(1, min(matrix.rows, s.panelFloats / k))
-        var rowStart = 0
-        while rowStart < matrix.rows {
-            let rows = min(panelRows, matrix.rows - rowStart)
-            let first = rowStart
-            pool.parallelRanges(rows) { range in
-                matrix.dequantizeRows((first + range.lowerBound)..<(first + range.upperBound), into: s.panel + range.lowerBound * k)
+        let parts = threads == 1 ? 1 : 2 * threads
+        var panelStart = 0
+        while panelStart < matrix.rows {
+            let rows = min(panelRows, matrix.rows - panelStart)
+            let first = panelStart
+            pool.run(parts: min(parts, rows)) { part in
+                let lo = rows * part / min(parts, rows), hi = rows * (part + 1) / min(parts, rows)
+                guard lo < hi else { return }
+                let slice = s.panel + lo * k   // [hi − lo, K]
+                matrix.dequantizeRows((first + lo)..<(first + hi), into: slice)
+                // output[:, first+lo ..< first+hi] = input · sliceᵀ
+                BLAS.matmulTransposedB(input, slice, output + first + lo, m: tokens, n: hi - lo, k: k, ldc: matrix.rows)
             }
-            // output[:, rowStart ..< rowStart+rows] = input · panelᵀ
-            BLAS.matmulTransposedB(input, s.panel, output + rowStart, m: tokens, n: rows, k: k, ldc: matrix.rows)
-            rowStart += rows
+            panelStart += rows
         }
     }
 

@@ -67,8 +67,9 @@ private final class PoolShared: @unchecked Sendable {
     let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
 
-    /// Spin iterations (each a `pause`) before a worker sleeps: on the order of a millisecond.
-    static let spinLimit = 30_000
+    /// Spin iterations (each a `pause`) before a worker sleeps: about a tenth of a millisecond, enough to bridge the
+    /// gaps between decode steps without holding a core while something else (sgemm setup, sampling) runs.
+    static let spinLimit = 4_000
     /// Spin iterations before the submitting thread starts yielding while workers finish their parts.
     static let waitSpinLimit = 2_000
     static let maximumParts = 0xFFFF
