@@ -16,6 +16,10 @@ int rag_quant_kernels_use_avx2(void);
 /// Forces the portable C paths (0) or allows SIMD again (1); for tests comparing both.
 void rag_quant_kernels_allow_simd(int allow);
 
+/// Highest SIMD level the quantized matvec kernels use: 0 portable, 1 AVX2/FMA/F16C, 2 AVX-512F (default: the best
+/// the CPU supports). Returns the level actually in effect (capped by the CPU). For tests comparing every path.
+int rag_quant_kernels_set_level(int level);
+
 // Quantized matrix-vector products with fp32 activations (activations are never quantized).
 // `weights` points at row 0 of a row-major matrix whose rows are `rowBytes` bytes of ggml blocks,
 // each row holding `n` elements (n a multiple of 32). For r in [rowStart, rowEnd): y[r] = dot(row r, x).
