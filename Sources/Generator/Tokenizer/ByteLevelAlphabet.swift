@@ -44,11 +44,4 @@ enum ByteLevelAlphabet {
         }
         return bytes
     }
-
-    /// The vocabulary string standing for `bytes`.
-    static func string(of bytes: some Sequence<UInt8>) -> String {
-        var result = String.UnicodeScalarView()
-        for byte in bytes { result.append(characterForByte[Int(byte)]) }
-        return String(result)
-    }
 }
