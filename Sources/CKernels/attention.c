@@ -140,6 +140,18 @@ RAG_SIMD static void block_row_avx2_64(const float *q, const float *keys, const 
     *l = *l * correction + sum;
 }
 
+// Adds Σ e^(x_i − maximum) over the leading multiple of 64 elements to *total; returns how many it consumed.
+RAG_SIMD static int64_t log_sum_exp_avx2(const float *x, int64_t n, float maximum, double *total) {
+    const __m256 m = _mm256_set1_ps(maximum);
+    int64_t i = 0;
+    for (; i + 64 <= n; i += 64) {
+        __m256 s = _mm256_setzero_ps();
+        for (int j = 0; j < 64; j += 8) s = _mm256_add_ps(s, exp_nonpositive(_mm256_sub_ps(_mm256_loadu_ps(x + i + j), m)));
+        *total += (double)hsum(s);
+    }
+    return i;
+}
+
 // headDim a multiple of 8.
 RAG_SIMD static void block_row_avx2(const float *q, int64_t headDim, const float *keys, const float *values, int64_t n,
                                     float scale, float *m, float *l, float *acc, float *scores) {
@@ -220,4 +232,18 @@ void rag_attention_block(const float *q, int64_t rows, int64_t headDim,
 #endif
         block_row_portable(q + r * headDim, headDim, keys, values, n, scale, m + r, l + r, acc + r * headDim, scores);
     }
+}
+
+double rag_log_sum_exp(const float *x, int64_t n) {
+    if (n <= 0) return -INFINITY;
+    float maximum = x[0];
+    for (int64_t i = 1; i < n; i++) if (x[i] > maximum) maximum = x[i];
+    if (maximum == -INFINITY) return -INFINITY;
+    double total = 0;
+    int64_t i = 0;
+#if defined(__x86_64__)
+    if (rag_quant_kernels_use_avx2()) i = log_sum_exp_avx2(x, n, maximum, &total);
+#endif
+    for (; i < n; i++) total += exp((double)x[i] - (double)maximum);
+    return (double)maximum + log(total);
 }

@@ -54,4 +54,8 @@ void rag_attention_block(const float *q, int64_t rows, int64_t headDim,
                          const int64_t *limits, float scale,
                          float *m, float *l, float *acc, float *scores);
 
+/// log Σ_i e^(x_i) over n floats, computed as max + log Σ e^(x_i − max) with fp64 partial sums
+/// (twin: Generator `PerplexityEvaluator.logSumExpReference`).
+double rag_log_sum_exp(const float *x, int64_t n);
+
 #endif
