@@ -26,6 +26,8 @@ public final class LlamaModel: Sendable {
     public let sgemmMinimumTokens: Int
     /// base^(−2i/ropeDim) for i in 0..<ropeDim/2, in fp64.
     private let inverseFrequencies: [Double]
+    /// One forward pass at a time per model: they share the worker pool (sequences on different caches simply queue).
+    private let forwardLock = NSLock()
 
     public convenience init(path: String, threads: Int = ComputeThreads.defaultCount) throws {
         try self.init(file: try GGUFFile(path: path), threads: threads)
@@ -67,6 +69,8 @@ public final class LlamaModel: Sendable {
         if case .all = request, tokens.count > scratch.maxTokens {
             throw .badConfig(path: weights.file.path, reason: "all-position logits for \(tokens.count) tokens need a scratch of that many tokens (have \(scratch.maxTokens))")
         }
+        forwardLock.lock()
+        defer { forwardLock.unlock() }
         // Our pool drives sgemm (one single-threaded call per part); restore the caller's BLAS threads afterwards.
         let blasThreads = BLAS.threadCount
         if blasThreads != 1 { BLAS.setThreadCount(1) }
