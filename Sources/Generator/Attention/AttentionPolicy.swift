@@ -13,8 +13,21 @@ public struct AttentionRequest {
     public let groupSize: Int
     /// 1/sqrt(headDim).
     public let scale: Float
-    /// Threads the policy may use.
-    public let threads: Int
+    /// Worker threads the policy may use (`pool.run`, `pool.parallelRanges`).
+    public let pool: WorkerPool
+    public var threads: Int { pool.threadCount }
+
+    public init(layer: Int, queries: UnsafePointer<Float>, positions: Range<Int>, cache: KVCache,
+                headCount: Int, groupSize: Int, scale: Float, pool: WorkerPool) {
+        self.layer = layer
+        self.queries = queries
+        self.positions = positions
+        self.cache = cache
+        self.headCount = headCount
+        self.groupSize = groupSize
+        self.scale = scale
+        self.pool = pool
+    }
 }
 
 /// The seam between the transformer and attention. The forward pass calls, per layer:
@@ -43,6 +56,6 @@ public final class DenseAttention: AttentionPolicy {
     public init() {}
 
     public func attend(_ request: AttentionRequest, output: UnsafeMutablePointer<Float>) {
-        FlashAttention.attendAll(request, output: output) { position in [0..<(position + 1)] }
+        FlashAttention.attendCausal(request, output: output)
     }
 }

@@ -18,12 +18,16 @@ public enum LogitsRequest: Sendable {
 public final class LlamaModel: Sendable {
     public let config: LlamaConfig
     public let weights: LlamaWeights
-    /// Threads for our own loops; OpenBLAS is configured to the same count.
+    /// Threads for our own loops (OpenBLAS runs single-threaded inside them during a forward pass).
     public let threads: Int
+    /// Worker threads for matvec rows, panel dequantization and attention.
+    public let pool: WorkerPool
     /// Batches of at least this many tokens use dequantized panels + sgemm; smaller ones use the quantized matvec kernels.
     public let sgemmMinimumTokens: Int
     /// base^(−2i/ropeDim) for i in 0..<ropeDim/2, in fp64.
     private let inverseFrequencies: [Double]
+    /// One forward pass at a time per model: they share the worker pool (sequences on different caches simply queue).
+    private let forwardLock = NSLock()
 
     public convenience init(path: String, threads: Int = ComputeThreads.defaultCount) throws {
         try self.init(file: try GGUFFile(path: path), threads: threads)
@@ -34,12 +38,12 @@ public final class LlamaModel: Sendable {
         self.config = config
         self.weights = try LlamaWeights(file: file, config: config)
         self.threads = max(1, threads)
+        pool = WorkerPool(threads: self.threads)
         self.sgemmMinimumTokens = max(2, sgemmMinimumTokens)
         let ropeDim = config.ropeDimensionCount
         inverseFrequencies = (0..<(ropeDim / 2)).map { i in
             pow(Double(config.ropeFreqBase), -2.0 * Double(i) / Double(ropeDim))
         }
-        ComputeThreads.configureBLAS(threads: self.threads)
     }
 
     /// A cache for `capacity` positions (at most the model's context length is meaningful).
@@ -65,6 +69,12 @@ public final class LlamaModel: Sendable {
         if case .all = request, tokens.count > scratch.maxTokens {
             throw .badConfig(path: weights.file.path, reason: "all-position logits for \(tokens.count) tokens need a scratch of that many tokens (have \(scratch.maxTokens))")
         }
+        forwardLock.lock()
+        defer { forwardLock.unlock() }
+        // Our pool drives sgemm (one single-threaded call per part); restore the caller's BLAS threads afterwards.
+        let blasThreads = BLAS.threadCount
+        if blasThreads != 1 { BLAS.setThreadCount(1) }
+        defer { if blasThreads != 1 { BLAS.setThreadCount(blasThreads) } }
         var start = 0
         while start < tokens.count {
             let end = min(tokens.count, start + scratch.maxTokens)
@@ -92,23 +102,23 @@ public final class LlamaModel: Sendable {
         for (layerIndex, layer) in weights.layers.enumerated() {
             // Attention block.
             rmsNorm(s.x, layer.attentionNorm, into: s.normed, rows: t)
-            linear([(layer.query, s.query), (layer.key, s.key), (layer.value, s.value)], input: s.normed, tokens: t, scratch: s)
+            linear(MatrixProducts((layer.query, s.query), (layer.key, s.key), (layer.value, s.value)), input: s.normed, tokens: t, scratch: s)
             applyRotary(s.query, heads: config.headCount, tokens: t, scratch: s)   // [T, nHeads, headDim]
             applyRotary(s.key, heads: config.headCountKV, tokens: t, scratch: s)   // [T, nKVHeads, headDim]
             storeKeysValues(layer: layerIndex, positions: positions, cache: cache, scratch: s)
             attention.didAppend(layer: layerIndex, positions: positions, cache: cache)
             let request = AttentionRequest(layer: layerIndex, queries: s.query, positions: positions, cache: cache,
                                            headCount: config.headCount, groupSize: config.groupSize,
-                                           scale: 1 / Float(config.headDimension).squareRoot(), threads: threads)
+                                           scale: 1 / Float(config.headDimension).squareRoot(), pool: pool)
             attention.attend(request, output: s.attention)
-            linear([(layer.attentionOutput, s.normed)], input: s.attention, tokens: t, scratch: s)
+            linear(MatrixProducts((layer.attentionOutput, s.normed)), input: s.attention, tokens: t, scratch: s)
             add(s.normed, into: s.x, count: t * d)
 
             // Feed-forward block (SwiGLU).
             rmsNorm(s.x, layer.feedForwardNorm, into: s.normed, rows: t)
-            linear([(layer.gate, s.gate), (layer.up, s.up)], input: s.normed, tokens: t, scratch: s)
+            linear(MatrixProducts((layer.gate, s.gate), (layer.up, s.up)), input: s.normed, tokens: t, scratch: s)
             swiGLU(s.gate, s.up, count: t * config.feedForwardLength)
-            linear([(layer.down, s.normed)], input: s.gate, tokens: t, scratch: s)
+            linear(MatrixProducts((layer.down, s.normed)), input: s.gate, tokens: t, scratch: s)
             add(s.normed, into: s.x, count: t * d)
         }
         cache.count = positions.upperBound
@@ -118,12 +128,12 @@ public final class LlamaModel: Sendable {
         case .last:
             rmsNorm(s.x + (t - 1) * d, weights.outputNorm, into: s.normed, rows: 1)
             s.logitRows = 1
-            linear([(weights.output, s.logits)], input: s.normed, tokens: 1, scratch: s)
+            linear(MatrixProducts((weights.output, s.logits)), input: s.normed, tokens: 1, scratch: s)
         case .all:
             rmsNorm(s.x, weights.outputNorm, into: s.normed, rows: t)
             s.reserveLogits(rows: t)
             s.logitRows = t
-            linear([(weights.output, s.logits)], input: s.normed, tokens: t, scratch: s)
+            linear(MatrixProducts((weights.output, s.logits)), input: s.normed, tokens: t, scratch: s)
         }
     }
 
@@ -131,9 +141,8 @@ public final class LlamaModel: Sendable {
 
     /// outputs[k][token, :] = matrices[k] · input[token, :] for every token.   input: [T, K]; output k: [T, rows_k]
     /// All matrices share the input width K.
-    private func linear(_ products: [(QuantizedMatrix, UnsafeMutablePointer<Float>)], input: UnsafeMutablePointer<Float>,
-                        tokens: Int, scratch s: ForwardScratch) {
-        let k = products[0].0.columns
+    private func linear(_ products: MatrixProducts, input: UnsafeMutablePointer<Float>, tokens: Int, scratch s: ForwardScratch) {
+        let k = products.first.matrix.columns
         if tokens < sgemmMinimumTokens {
             for token in 0..<tokens {
                 let x = input + token * k
@@ -141,44 +150,48 @@ public final class LlamaModel: Sendable {
                 matvecs(products, x: x, outputOffset: token, scratch: s)
             }
         } else {
-            for (matrix, output) in products {
+            products.forEach { matrix, output in
                 panelMultiply(matrix, input: input, tokens: tokens, output: output, scratch: s)
             }
         }
     }
 
-    /// One token through several matrices in one parallel region: each thread takes its share of every matrix's rows.
-    private func matvecs(_ products: [(QuantizedMatrix, UnsafeMutablePointer<Float>)], x: UnsafeMutablePointer<Float>,
-                         outputOffset token: Int, scratch s: ForwardScratch) {
-        let parts = threads
-        ComputeThreads.parallelRanges(parts, parts: parts) { partRange in
-            for part in partRange {
-                for (matrix, output) in products {
-                    let start = matrix.rows * part / parts
-                    let end = matrix.rows * (part + 1) / parts
-                    guard start < end else { continue }
-                    matrix.multiply(vector: x, blockSums: s.blockSums, into: output + token * matrix.rows,
-                                    rows: start..<end, rowScratch: s.rowScratch + part * matrix.columns)
-                }
+    /// One token through several matrices in one parallel region: each part takes its share of every matrix's rows.
+    private func matvecs(_ products: MatrixProducts, x: UnsafeMutablePointer<Float>, outputOffset token: Int, scratch s: ForwardScratch) {
+        // More parts than threads: whoever is free takes the next one, which evens out a busy machine.
+        let parts = threads == 1 ? 1 : 2 * threads
+        pool.run(parts: parts) { part in
+            products.forEach { matrix, output in
+                let start = matrix.rows * part / parts
+                let end = matrix.rows * (part + 1) / parts
+                guard start < end else { return }
+                matrix.multiply(vector: x, blockSums: s.blockSums, into: output + token * matrix.rows,
+                                rows: start..<end, rowScratch: s.rowScratch + part * matrix.columns)
             }
         }
     }
 
     /// output[T, rows] = input[T, K] · Wᵀ, dequantizing W a panel of rows at a time and multiplying with sgemm.
+    /// Each pool part dequantizes its own slice of the panel and runs a single-threaded sgemm on it, so there is
+    /// no barrier between the two steps and no second thread pool (OpenBLAS's) competing for the cores.
     private func panelMultiply(_ matrix: QuantizedMatrix, input: UnsafeMutablePointer<Float>, tokens: Int,
                                output: UnsafeMutablePointer<Float>, scratch s: ForwardScratch) {
         let k = matrix.columns
         let panelRows = max(1, min(matrix.rows, s.panelFloats / k))
-        var rowStart = 0
-        while rowStart < matrix.rows {
-            let rows = min(panelRows, matrix.rows - rowStart)
-            let first = rowStart
-            ComputeThreads.parallelRanges(rows, parts: threads) { range in
-                matrix.dequantizeRows((first + range.lowerBound)..<(first + range.upperBound), into: s.panel + range.lowerBound * k)
+        let parts = threads == 1 ? 1 : 2 * threads
+        var panelStart = 0
+        while panelStart < matrix.rows {
+            let rows = min(panelRows, matrix.rows - panelStart)
+            let first = panelStart
+            pool.run(parts: min(parts, rows)) { part in
+                let lo = rows * part / min(parts, rows), hi = rows * (part + 1) / min(parts, rows)
+                guard lo < hi else { return }
+                let slice = s.panel + lo * k   // [hi − lo, K]
+                matrix.dequantizeRows((first + lo)..<(first + hi), into: slice)
+                // output[:, first+lo ..< first+hi] = input · sliceᵀ
+                BLAS.matmulTransposedB(input, slice, output + first + lo, m: tokens, n: hi - lo, k: k, ldc: matrix.rows)
             }
-            // output[:, rowStart ..< rowStart+rows] = input · panelᵀ
-            BLAS.matmulTransposedB(input, s.panel, output + rowStart, m: tokens, n: rows, k: k, ldc: matrix.rows)
-            rowStart += rows
+            panelStart += rows
         }
     }
 
@@ -252,6 +265,26 @@ public final class LlamaModel: Sendable {
 
     private func add(_ source: UnsafePointer<Float>, into destination: UnsafeMutablePointer<Float>, count: Int) {
         for i in 0..<count { destination[i] += source[i] }
+    }
+}
+
+/// One to three (matrix, output) pairs that share an input, held inline so the token loop allocates nothing.
+struct MatrixProducts {
+    typealias Product = (matrix: QuantizedMatrix, output: UnsafeMutablePointer<Float>)
+    let first: Product
+    let second: Product?
+    let third: Product?
+
+    init(_ first: Product, _ second: Product? = nil, _ third: Product? = nil) {
+        self.first = first
+        self.second = second
+        self.third = third
+    }
+
+    func forEach(_ body: (QuantizedMatrix, UnsafeMutablePointer<Float>) -> Void) {
+        body(first.matrix, first.output)
+        if let second { body(second.matrix, second.output) }
+        if let third { body(third.matrix, third.output) }
     }
 }
 
