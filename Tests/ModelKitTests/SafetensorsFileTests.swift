@@ -85,8 +85,14 @@ final class SafetensorsFileTests: XCTestCase {
     }
 
     func testTruncatedFiles() throws {
-        assertFails(try write(header: "", data: [], name: "empty")) { error in
+        let fiveBytes = directory.appendingPathComponent("five")
+        try Data([1, 0, 0, 0, 0]).write(to: fiveBytes)
+        assertFails(fiveBytes.path) { error in
             if case .truncated = error { return true } else { return false }
+        }
+        // A zero-length header is not a JSON object.
+        assertFails(try write(header: "", data: [], name: "empty-header")) { error in
+            if case .badHeader = error { return true } else { return false }
         }
         // Only the length prefix: the header it announces is missing.
         assertFails(try write(header: "", data: [], declaredLength: 64, name: "short-header")) { error in
