@@ -126,3 +126,4 @@ void rag_softmax_rows(float *x, int rows, int columns) {
         for (int i = 0; i < columns; i++) row[i] /= sum;
     }
 }
+

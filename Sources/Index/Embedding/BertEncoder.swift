@@ -26,6 +26,8 @@ final class BertEncoder: Sendable {
         let batch = PackedBatch(sequences)
         precondition(batch.lengths.allSatisfy { $0 > 0 && $0 <= config.maxPositions },
                      "sequence lengths must be in 1...\(config.maxPositions)")
+        precondition(batch.tokens.allSatisfy { $0 >= 0 && Int($0) < config.vocabularySize },
+                     "token ids must be in 0..<\(config.vocabularySize)")
         let hidden = config.hiddenSize
         let states = FloatBuffer(count: batch.totalRows * hidden)              // [tokens, hidden]
         let queryKeyValue = FloatBuffer(count: batch.totalRows * 3 * hidden)   // [tokens, 3·hidden]

@@ -33,6 +33,8 @@ enum BenchEmbed {
         let tokensPerSecond: Double
         let tokenizeSeconds: Double
         let threads: Int
+        /// OpenBLAS kernel family in use (e.g. "SkylakeX", "Haswell").
+        let blasCore: String
         let queryLatencyMs: Double
         let loadSeconds: Double
         let file: String
@@ -79,7 +81,7 @@ enum BenchEmbed {
 
         let report = Report(embedder: embedder.identity.name, chunks: texts.count, tokens: tokens, seconds: seconds, cpuSeconds: cpuSeconds,
                             chunksPerSecond: Double(texts.count) / seconds, tokensPerSecond: Double(tokens) / seconds,
-                            tokenizeSeconds: tokenizeSeconds, threads: threads,
+                            tokenizeSeconds: tokenizeSeconds, threads: threads, blasCore: BLAS.coreName ?? "unknown",
                             queryLatencyMs: latencies[latencies.count / 2], loadSeconds: loadSeconds, file: path)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
