@@ -35,7 +35,9 @@ enum BenchEmbed {
         let threads: Int
         /// OpenBLAS kernel family in use (e.g. "SkylakeX", "Haswell").
         let blasCore: String
+        /// Median and fastest of the short-query runs (the fastest is the least disturbed by other processes).
         let queryLatencyMs: Double
+        let queryLatencyMinMs: Double
         let loadSeconds: Double
         let file: String
     }
@@ -82,7 +84,7 @@ enum BenchEmbed {
         let report = Report(embedder: embedder.identity.name, chunks: texts.count, tokens: tokens, seconds: seconds, cpuSeconds: cpuSeconds,
                             chunksPerSecond: Double(texts.count) / seconds, tokensPerSecond: Double(tokens) / seconds,
                             tokenizeSeconds: tokenizeSeconds, threads: threads, blasCore: BLAS.coreName ?? "unknown",
-                            queryLatencyMs: latencies[latencies.count / 2], loadSeconds: loadSeconds, file: path)
+                            queryLatencyMs: latencies[latencies.count / 2], queryLatencyMinMs: latencies[0], loadSeconds: loadSeconds, file: path)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         invocation.console.result(String(decoding: try encoder.encode(report), as: UTF8.self))
