@@ -1,4 +1,5 @@
 import COpenBLAS
+import Foundation
 
 /// A read-only row-major matrix in memory: element (r, c) is at `base[r * rowStride + c]`.
 /// A view can be a column slice of a wider matrix (e.g. one attention head of a [tokens, 3·hidden] buffer).
@@ -119,5 +120,20 @@ extension BLAS {
     /// Σ x[i]·y[i].
     public static func dot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, count: Int) -> Float {
         cblas_sdot(Int32(count), x, 1, y, 1)
+    }
+}
+
+extension BLAS {
+    /// The OpenBLAS kernel family in use (e.g. "Haswell", "SkylakeX"), if this OpenBLAS reports it.
+    public static var coreName: String? {
+        guard let symbol = openBLASSymbol("gotoblas_corename") else { return nil }
+        let corename = unsafeBitCast(symbol, to: (@convention(c) () -> UnsafePointer<CChar>?).self)
+        return corename().map { String(cString: $0) }
+    }
+
+    /// A symbol of the loaded OpenBLAS (searched in the process's global scope), nil if this build lacks it.
+    private static func openBLASSymbol(_ name: String) -> UnsafeMutableRawPointer? {
+        guard let process = dlopen(nil, RTLD_NOW) else { return nil }
+        return dlsym(process, name)
     }
 }

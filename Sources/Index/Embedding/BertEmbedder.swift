@@ -60,7 +60,8 @@ public final class BertEmbedder: TextEmbedder {
         return inputs
     }
 
-    /// Embeddings of already tokenized model inputs (each from `tokenizer.encodeForModel`).
+    /// Embeddings of already tokenized model inputs (each from `tokenizer.encodeForModel`: 1...256 ids of this vocabulary;
+    /// anything else is a programming error and traps).
     /// Sequences are sorted by length and packed into forward passes of at most `maxBatchTokens` tokens.
     public func embed(tokenized inputs: [[Int32]]) -> [[Float]] {
         var results = [[Float]](repeating: [], count: inputs.count)

@@ -7,11 +7,15 @@ import ModelKit
 ///
 /// Parallelism: `threads` workers each take a contiguous block of rows (dense layers, LayerNorm, GELU) or a share
 /// of the (sequence, head) pairs (attention), calling single-threaded sgemm; two joins per layer.
+/// A batch of fewer than `smallBatchRows` rows (a query) runs on one thread: sgemm packs the whole weight matrix whatever
+/// the row count, so a second worker would pack it again, and OpenBLAS threading of such small products loses more to
+/// synchronization than it gains (measured: median query latency 64 ms with it vs 17 ms without, on a busy machine).
 final class BertEncoder: Sendable {
     let weights: BertWeights
     let threads: Int
-    /// Rows per dense-layer tile: keeps a tile's [rows, intermediate] activations in L2.
-    let tileRows = 64
+    /// Rows per dense-layer tile: large enough to amortize sgemm packing, small enough for L2 ([256, 1536] = 1.5 MB).
+    let tileRows = 256
+    let smallBatchRows = 64
 
     init(weights: BertWeights, threads: Int) {
         self.weights = weights
@@ -26,29 +30,32 @@ final class BertEncoder: Sendable {
         let batch = PackedBatch(sequences)
         precondition(batch.lengths.allSatisfy { $0 > 0 && $0 <= config.maxPositions },
                      "sequence lengths must be in 1...\(config.maxPositions)")
+        precondition(batch.tokens.allSatisfy { $0 >= 0 && Int($0) < config.vocabularySize },
+                     "token ids must be in 0..<\(config.vocabularySize)")
         let hidden = config.hiddenSize
         let states = FloatBuffer(count: batch.totalRows * hidden)              // [tokens, hidden]
         let queryKeyValue = FloatBuffer(count: batch.totalRows * 3 * hidden)   // [tokens, 3·hidden]
         let context = FloatBuffer(count: batch.totalRows * hidden)             // [tokens, hidden]
 
+        let workers = batch.totalRows < smallBatchRows ? 1 : threads
         return BLAS.withThreads(1) {
-            embedTokens(batch, into: states)
+            embedTokens(batch, into: states, workers: workers)
             for layer in weights.layers {
-                forEachTile(rows: batch.totalRows) { rows, _ in
+                forEachTile(rows: batch.totalRows, workers: workers) { rows, _ in
                     layer.queryKeyValue.apply(states.pointer + rows.lowerBound * hidden, rows: rows.count,
                                               into: queryKeyValue.pointer + rows.lowerBound * 3 * hidden)
                 }
-                attention(batch, queryKeyValue: queryKeyValue, into: context)
-                feedForward(layer, rows: batch.totalRows, states: states, context: context)
+                attention(batch, queryKeyValue: queryKeyValue, into: context, workers: workers)
+                feedForward(layer, rows: batch.totalRows, states: states, context: context, workers: workers)
             }
             return meanPoolAndNormalize(batch, states: states)
         }
     }
 
     /// states[t] = LayerNorm(word[id] + position[p] + tokenType[0]).
-    private func embedTokens(_ batch: PackedBatch, into states: FloatBuffer) {
+    private func embedTokens(_ batch: PackedBatch, into states: FloatBuffer, workers: Int) {
         let hidden = config.hiddenSize
-        forEachTile(rows: batch.totalRows) { rows, _ in
+        forEachTile(rows: batch.totalRows, workers: workers) { rows, _ in
             for row in rows {
                 let target = states.pointer + row * hidden
                 let word = weights.wordEmbeddings.pointer + Int(batch.tokens[row]) * hidden
@@ -63,12 +70,12 @@ final class BertEncoder: Sendable {
     }
 
     /// Scaled dot-product attention of every (sequence, head) pair: softmax(Q·Kᵀ/√d)·V into `context`.
-    private func attention(_ batch: PackedBatch, queryKeyValue: FloatBuffer, into context: FloatBuffer) {
+    private func attention(_ batch: PackedBatch, queryKeyValue: FloatBuffer, into context: FloatBuffer, workers: Int) {
         let hidden = config.hiddenSize, heads = config.headCount, headSize = config.headSize
         let stride = 3 * hidden
         let scale = 1 / Float(headSize).squareRoot()
         let longest = batch.lengths.max() ?? 0
-        ComputeThreads.parallelRanges(batch.lengths.count * heads, parts: threads) { items in
+        ComputeThreads.parallelRanges(batch.lengths.count * heads, parts: workers) { items in
             let scores = UnsafeMutablePointer<Float>.allocate(capacity: longest * longest)   // [n, n]
             defer { scores.deallocate() }
             for item in items {
@@ -89,9 +96,10 @@ final class BertEncoder: Sendable {
     }
 
     /// Per tile of rows: attention output + residual + LayerNorm, then GELU feed-forward + residual + LayerNorm.
-    private func feedForward(_ layer: BertLayerWeights, rows totalRows: Int, states: FloatBuffer, context: FloatBuffer) {
+    private func feedForward(_ layer: BertLayerWeights, rows totalRows: Int, states: FloatBuffer, context: FloatBuffer,
+                             workers: Int) {
         let hidden = config.hiddenSize, inner = config.intermediateSize, epsilon = config.layerNormEpsilon
-        forEachTile(rows: totalRows) { rows, scratch in
+        forEachTile(rows: totalRows, workers: workers) { rows, scratch in
             let x = states.pointer + rows.lowerBound * hidden
             let sum = scratch.sum            // [tile, hidden]
             let intermediate = scratch.wide  // [tile, intermediate]
@@ -128,9 +136,9 @@ final class BertEncoder: Sendable {
     }
 
     /// Splits `rows` among the workers, and each worker's share into tiles of `tileRows`.
-    private func forEachTile(rows: Int, _ body: (Range<Int>, TileScratch) -> Void) {
+    private func forEachTile(rows: Int, workers: Int, _ body: (Range<Int>, TileScratch) -> Void) {
         let hidden = config.hiddenSize, inner = config.intermediateSize, tileRows = tileRows
-        ComputeThreads.parallelRanges(rows, parts: threads) { share in
+        ComputeThreads.parallelRanges(rows, parts: workers) { share in
             let scratch = TileScratch(sum: .allocate(capacity: tileRows * hidden), wide: .allocate(capacity: tileRows * inner))
             defer { scratch.sum.deallocate(); scratch.wide.deallocate() }
             var start = share.lowerBound

@@ -1,88 +1,112 @@
 import CKernels
 import Foundation
 
-/// A dense layer with int8 weights (symmetric, one scale per output row) and int8 activations
-/// (symmetric, one scale per token row, quantized on the fly), int32 accumulation in C kernels
-/// (AVX512-VNNI / AVX2 / portable, see int8_gemm.c), fp32 bias and output.
+/// A dense layer with int8 weights (symmetric, one scale per output row and group of 32 inputs) and int16 activations
+/// (symmetric, one scale per token, quantized on the fly), integer products in C kernels (AVX512-VNNI vpdpwssd /
+/// AVX2 vpmaddwd / portable, see int8_gemm.c), fp32 group sums, bias and output.
+/// int8 activations lose too much on this model's outlier channels (see docs/embedder.md).
 final class Int8Linear: BertLinear, @unchecked Sendable {
     let inputSize: Int
     let outputSize: Int
-    /// Inputs rounded up to a multiple of 4 (one VNNI group).
+    /// Inputs rounded up to a multiple of the weight group size (32).
     let paddedInputSize: Int
-    let packedWeights: UnsafeMutablePointer<Int8>   // [ceil(out/16), k/4, 16, 4]
-    let rowSums: [Int32]                             // [ceil(out/16)·16]: Σ_k w[o, k]
-    let weightScales: [Float]                        // [out]
+    let packedWeights: UnsafeMutablePointer<Int8>   // [ceil(out/16), k/2, 16, 2]
+    let weightScales: [Float]                        // [k/32, ceil(out/16)·16]
     let bias: [Float]                                // [out]
     let kernel: Int32
 
-    /// Quantizes `weight` ([out, in] row-major fp32) per output row.
+    /// Quantizes `weight` ([out, in] row-major fp32) per output row and group of 32 inputs.
     init(weight: [Float], bias: [Float], outputSize: Int, inputSize: Int, kernel: Int32 = rag_int8_gemm_kernel()) {
         precondition(weight.count == outputSize * inputSize && bias.count == outputSize, "Int8Linear: weight/bias sizes")
+        let quantized = Int8WeightQuantizer(weight: weight, outputSize: outputSize, inputSize: inputSize)
         self.inputSize = inputSize
         self.outputSize = outputSize
-        self.paddedInputSize = (inputSize + 3) / 4 * 4
+        self.paddedInputSize = quantized.paddedInputSize
         self.bias = bias
         self.kernel = kernel
-        let quantized = Int8Quantizer.quantizeRows(weight, rows: outputSize, columns: inputSize)
-        weightScales = quantized.scales
-        let blocks = (outputSize + 15) / 16
-        var sums = [Int32](repeating: 0, count: blocks * 16)
-        for row in 0..<outputSize {
-            sums[row] = quantized.values[(row * inputSize)..<((row + 1) * inputSize)].reduce(0) { $0 + Int32($1) }
+        // Scales transposed to [group, padded output] so kernels load 16 consecutive outputs.
+        let paddedOutputs = (outputSize + 15) / 16 * 16
+        var scales = [Float](repeating: 0, count: quantized.groupCount * paddedOutputs)
+        for output in 0..<outputSize {
+            for group in 0..<quantized.groupCount {
+                scales[group * paddedOutputs + output] = quantized.scales[output * quantized.groupCount + group]
+            }
         }
-        rowSums = sums
-        packedWeights = .allocate(capacity: blocks * 16 * paddedInputSize)
+        weightScales = scales
+        let packed = UnsafeMutablePointer<Int8>.allocate(capacity: paddedOutputs * quantized.paddedInputSize)
         quantized.values.withUnsafeBufferPointer { values in
-            rag_int8_pack_weights(values.baseAddress, Int32(outputSize), Int32(inputSize), Int32(paddedInputSize), packedWeights)
+            rag_int8_pack_weights(values.baseAddress, Int32(outputSize), Int32(inputSize), Int32(quantized.paddedInputSize), packed)
         }
+        packedWeights = packed
     }
 
     deinit { packedWeights.deallocate() }
 
     func apply(_ input: UnsafePointer<Float>, rows: Int, into output: UnsafeMutablePointer<Float>) {
         guard rows > 0 else { return }
-        let activations = UnsafeMutablePointer<UInt8>.allocate(capacity: rows * paddedInputSize)   // [rows, k]
+        let activations = UnsafeMutablePointer<Int16>.allocate(capacity: rows * paddedInputSize)   // [rows, k]
         let scales = UnsafeMutablePointer<Float>.allocate(capacity: rows)
         defer { activations.deallocate(); scales.deallocate() }
-        rag_int8_quantize_rows(input, Int32(rows), Int32(inputSize), Int32(paddedInputSize), activations, scales)
-        rag_int8_gemm(kernel, activations, scales, Int32(rows), Int32(paddedInputSize), packedWeights, rowSums,
+        rag_int16_quantize_rows(input, Int32(rows), Int32(inputSize), Int32(paddedInputSize), activations, scales)
+        rag_int8_gemm(kernel, activations, scales, Int32(rows), Int32(paddedInputSize), packedWeights,
                       weightScales, bias, Int32(outputSize), output, Int32(outputSize))
     }
 }
 
-/// Symmetric int8 quantization of rows: scale = max|row| / 127, q = round-half-even(x · 127 / max).
-public enum Int8Quantizer {
-    public static func quantizeRows(_ values: [Float], rows: Int, columns: Int) -> (values: [Int8], scales: [Float]) {
-        var quantized = [Int8](repeating: 0, count: rows * columns)
-        var scales = [Float](repeating: 0, count: rows)
-        for row in 0..<rows {
-            let slice = values[(row * columns)..<((row + 1) * columns)]
-            let maximum = slice.reduce(Float(0)) { max($0, abs($1)) }
-            let inverse: Float = maximum > 0 ? 127 / maximum : 0
-            scales[row] = maximum / 127
-            for (offset, value) in slice.enumerated() {
-                quantized[row * columns + offset] = Int8((value * inverse).rounded(.toNearestOrEven))
+/// Symmetric int8 quantization of a weight matrix [out, in]: one scale per output row and group of 32 inputs,
+/// scale = max|w| / 127 over the group, q = round-half-even(w · 127 / max).
+public struct Int8WeightQuantizer {
+    public static let groupSize = Int(RAG_INT8_GROUP_SIZE)
+    public let values: [Int8]      // [out, in]
+    public let scales: [Float]     // [out, groupCount]
+    public let groupCount: Int
+    public let paddedInputSize: Int
+
+    public init(weight: [Float], outputSize: Int, inputSize: Int) {
+        let group = Self.groupSize
+        groupCount = (inputSize + group - 1) / group
+        paddedInputSize = groupCount * group
+        var values = [Int8](repeating: 0, count: outputSize * inputSize)
+        var scales = [Float](repeating: 0, count: outputSize * groupCount)
+        for row in 0..<outputSize {
+            for g in 0..<groupCount {
+                let columns = (g * group)..<min((g + 1) * group, inputSize)
+                let maximum = columns.reduce(Float(0)) { max($0, abs(weight[row * inputSize + $1])) }
+                let inverse: Float = maximum > 0 ? 127 / maximum : 0
+                scales[row * groupCount + g] = maximum / 127
+                for column in columns {
+                    values[row * inputSize + column] = Int8((weight[row * inputSize + column] * inverse).rounded(.toNearestOrEven))
+                }
             }
         }
-        return (quantized, scales)
+        self.values = values
+        self.scales = scales
     }
 }
 
-/// Scalar twin of the int8 path (quantize activations per row, integer dot products, scale, bias),
-/// written from the definition on unpacked weights; tests compare the C kernels against it.
+/// Scalar twin of the int8 path, from the definition on unpacked weights; tests compare the C kernels with it.
+/// Activations: int16 per row, scale = max|x| / 32767. output[r, o] = sa[r] · Σ_g sw[o, g] · Σ_{k∈g} qa[r, k] · qw[o, k] + bias[o].
 public enum ReferenceInt8Gemm {
-    /// output[r, o] = sa[r] · sw[o] · Σ_k qa[r,k] · qw[o,k] + bias[o], with qa, sa from `Int8Quantizer` on `input`.
     public static func apply(input: [Float], rows: Int, inputSize: Int,
-                             weights: [Int8], weightScales: [Float], bias: [Float], outputSize: Int) -> [Float] {
-        let activations = Int8Quantizer.quantizeRows(input, rows: rows, columns: inputSize)
+                             weights: Int8WeightQuantizer, bias: [Float], outputSize: Int) -> [Float] {
+        let group = Int8WeightQuantizer.groupSize
         var output = [Float](repeating: 0, count: rows * outputSize)
         for r in 0..<rows {
+            let row = input[(r * inputSize)..<((r + 1) * inputSize)]
+            let maximum = row.reduce(Float(0)) { max($0, abs($1)) }
+            let inverse: Float = maximum > 0 ? 32767 / maximum : 0
+            let scale = maximum / 32767
+            let quantized = row.map { Int32(($0 * inverse).rounded(.toNearestOrEven)) }
             for o in 0..<outputSize {
-                var dot: Int32 = 0
-                for k in 0..<inputSize {
-                    dot += Int32(activations.values[r * inputSize + k]) * Int32(weights[o * inputSize + k])
+                var sum: Float = 0
+                for g in 0..<weights.groupCount {
+                    var dot: Int32 = 0
+                    for k in (g * group)..<min((g + 1) * group, inputSize) {
+                        dot += quantized[k] * Int32(weights.values[o * inputSize + k])
+                    }
+                    sum += Float(dot) * weights.scales[o * weights.groupCount + g]
                 }
-                output[r * outputSize + o] = Float(dot) * (activations.scales[r] * weightScales[o]) + bias[o]
+                output[r * outputSize + o] = sum * scale + bias[o]
             }
         }
         return output
