@@ -79,6 +79,7 @@ final class LoaderTests: XCTestCase {
         <body>
         <nav><ul><li><a href="/">Home</a></li><li>About</li></ul></nav>
         <div class="menu mainmenu"><div>Menu item</div></div>
+        <div class="tagline">Small. Fast.</div>
         <h1 id="intro">Intro&shy;duction</h1>
         <p>Caf&eacute; &lt;tag&gt; &#169; &#x2014; done&nbsp;here.<br>Next line.</p>
         <!-- a comment -->
@@ -89,12 +90,13 @@ final class LoaderTests: XCTestCase {
         </pre>
         <table><tr><td>cell one</td><td>cell two</td></tr></table>
         <p>Unknown &bogus; entity and &#0; null</p>
+        <footer>Copyright notice</footer>
         </body></html>
         """
         let document = HTMLLoader.load(html)
         XCTAssertEqual(document.format, .html)
         let text = document.text
-        for banned in ["Home", "About", "Menu item", "color: red", "not text", "a comment", "<", "href"] where banned != "<" {
+        for banned in ["Home", "About", "Menu item", "Small. Fast.", "Copyright notice", "color: red", "not text", "a comment", "<", "href"] where banned != "<" {
             XCTAssertFalse(text.contains(banned), "\(banned) should be gone")
         }
         XCTAssertTrue(text.contains("Café <tag> © — done here.\nNext line."))
@@ -109,9 +111,9 @@ final class LoaderTests: XCTestCase {
         XCTAssertTrue(document.blocks.contains { $0.kind == .code })
         // Line numbers point back into the HTML source.
         let lineOfCafe = text.prefix(upTo: text.range(of: "Café")!.lowerBound).filter { $0 == "\n" }.count + 1
-        XCTAssertEqual(document.sourceLine(ofTextLine: lineOfCafe), 10)
+        XCTAssertEqual(document.sourceLine(ofTextLine: lineOfCafe), 11)
         let lineOfCell = text.prefix(upTo: text.range(of: "cell one")!.lowerBound).filter { $0 == "\n" }.count + 1
-        XCTAssertEqual(document.sourceLine(ofTextLine: lineOfCell), 17)
+        XCTAssertEqual(document.sourceLine(ofTextLine: lineOfCell), 18)
     }
 
     func testHTMLRealSQLiteDocumentation() throws {

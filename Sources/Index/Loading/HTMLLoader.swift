@@ -1,7 +1,8 @@
 import Foundation
 
-/// HTML → text. Drops tags, comments, scripts, styles and navigation (`<nav>` and elements whose
-/// class or id names a menu, table of contents, breadcrumb or sidebar); decodes character references;
+/// HTML → text. Drops tags, comments, scripts, styles, navigation and page furniture (`<nav>`, `<footer>`,
+/// forms, and elements whose class or id names a menu, table of contents, breadcrumb, sidebar, banner or
+/// tagline); decodes character references;
 /// keeps the title and h1–h6 as headings and `<pre>` as code blocks; block elements end paragraphs.
 /// Line numbers in the result point back to the HTML source.
 public enum HTMLLoader {
@@ -13,14 +14,14 @@ public enum HTMLLoader {
 
     /// Elements whose text is never content.
     static let droppedElements: Set<String> = [
-        "nav", "noscript", "template", "select", "button", "iframe", "object", "svg", "math", "form", "head",
+        "nav", "footer", "noscript", "template", "select", "button", "iframe", "object", "svg", "math", "form", "head",
     ]
     /// Elements whose content is raw text up to their end tag.
     static let rawTextElements: Set<String> = ["script", "style"]
     /// Words in a class or id that mark navigation.
     static let navigationWords: Set<String> = [
         "nav", "navbar", "navigation", "menu", "mainmenu", "submenu", "searchmenu", "toc", "breadcrumb", "breadcrumbs",
-        "sidebar", "skip", "skiplink",
+        "sidebar", "skip", "skiplink", "tagline", "banner", "masthead", "footer", "cookie", "cookies",
     ]
     static let voidElements: Set<String> = [
         "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr",
