@@ -8,6 +8,10 @@ public struct AskOptions: Sendable {
     public var generation = GenerationOptions()
     /// Retrieve and pack only; no generation.
     public var generate = true
+    /// `--route`: nil = automatic.
+    public var route: Route?
+    /// `--doc PATH`: read this document whole.
+    public var document: DocumentRef?
 
     public init() {}
 }
@@ -19,6 +23,8 @@ public struct AnswerSettings: Sendable {
     public var minimumEvidence: Double = 0.25
     /// Longest question kept, in generator tokens (longer ones are cut, with a notice).
     public var maxQuestionTokens = 256
+    public var router = RouterSettings()
+    public var longContext = LongContextSettings()
 
     public init() {}
 }
@@ -61,8 +67,10 @@ public final class AnswerEngine {
         self.settings = settings
     }
 
+    /// Answers `rawQuestion`. `progress` receives notices while working (map-reduce steps);
+    /// `onText` receives the streamed answer and returns false to stop it.
     public func ask(_ rawQuestion: String, options: AskOptions, history: [PromptMessage] = [], summary: String? = nil,
-                    onText: (String) -> Bool = { _ in true }) throws -> AskResult {
+                    progress: (String) -> Void = { _ in }, onText: (String) -> Bool = { _ in true }) throws -> AskResult {
         var notices: [String] = []
         var question = rawQuestion.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !question.isEmpty else { throw RetrievalError.emptyQuery }
@@ -75,23 +83,42 @@ public final class AnswerEngine {
         let retrieval = try retriever.search(question, k: options.k, mode: .hybrid)
         var timings = AskTimings(embedMs: retrieval.embedSeconds * 1000, retrievalMs: retrieval.searchSeconds * 1000)
 
-        let packer = ContextPacker(budget: options.budget, countTokens: generator.countTokens)
-        let context = packer.pack(retrieval.chunks)
-        if context.truncated { notices.append("the last source was shortened to fit the \(options.budget)-token budget") }
+        let documents = try retriever.corpus.documents()
+        let decision = Router(settings: settings.router).decide(question: question, forced: options.route,
+                                                                requestedDocument: options.document,
+                                                                retrieval: retrieval, documents: documents)
+        var result = AskResult(question: question, answer: "", sources: [], cited: [], route: decision.route.rawValue,
+                               routeReason: decision.reason, bestEvidence: retrieval.bestDenseScore, timings: timings,
+                               promptTokens: 0, generatedTokens: 0, notices: notices, prompt: [])
 
-        let messages = GroundedPrompt.messages(question: question, context: context, history: history, summary: summary)
-        var result = AskResult(question: question, answer: "", sources: context.sources, cited: [], route: "rag",
-                               routeReason: "retrieval found evidence (best similarity \(format(retrieval.bestDenseScore)))",
-                               bestEvidence: retrieval.bestDenseScore, timings: timings, promptTokens: 0,
-                               generatedTokens: 0, notices: notices, prompt: messages)
-
-        if retrieval.bestDenseScore < settings.minimumEvidence {
+        // The no-answer gate: nothing in the index resembles the question (never for an explicit document).
+        if decision.route != .document, options.route == nil, retrieval.bestDenseScore < settings.minimumEvidence {
             result.answer = GroundedPrompt.noAnswer
-            result.sources = []
             result.routeReason = "no passage is similar enough to the question (best similarity \(format(retrieval.bestDenseScore)) < \(format(settings.minimumEvidence)))"
             _ = onText(result.answer)
             return result
         }
+
+        let context: PackedContext
+        var mapTokens = 0
+        switch decision.route {
+        case .rag:
+            context = ContextPacker(budget: options.budget, countTokens: generator.countTokens).pack(retrieval.chunks)
+            if context.truncated { result.notices.append("the last source was shortened to fit the \(options.budget)-token budget") }
+        case .document, .long:
+            guard !decision.documents.isEmpty else { throw RetrievalError.emptyIndex }
+            let reader = LongContextReader(corpus: retriever.corpus, generator: generator, settings: settings.longContext)
+            let read = try reader.sources(for: question, documents: decision.documents, generation: options.generation,
+                                          progress: progress)
+            context = read.context
+            mapTokens = read.generated
+            if read.summarized {
+                result.notices.append("the documents exceed \(settings.longContext.budget) tokens: answered from section summaries")
+            }
+        }
+        let messages = GroundedPrompt.messages(question: question, context: context, history: history, summary: summary)
+        result.sources = context.sources
+        result.prompt = messages
         guard options.generate else { return result }
 
         let outcome = try generator.generate(messages, options: options.generation, onText: onText)
@@ -102,7 +129,7 @@ public final class AnswerEngine {
         result.answer = outcome.text.trimmingCharacters(in: .whitespacesAndNewlines)
         result.cited = Citations.numbers(in: result.answer, sourceCount: context.sources.count)
         result.promptTokens = outcome.promptTokens
-        result.generatedTokens = outcome.generatedTokens
+        result.generatedTokens = outcome.generatedTokens + mapTokens
         return result
     }
 }

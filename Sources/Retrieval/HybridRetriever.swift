@@ -43,6 +43,13 @@ public struct RetrievalResult: Sendable {
     public var bestDenseScore: Double
     public var embedSeconds: Double
     public var searchSeconds: Double
+
+    public init(chunks: [RetrievedChunk], bestDenseScore: Double, embedSeconds: Double, searchSeconds: Double) {
+        self.chunks = chunks
+        self.bestDenseScore = bestDenseScore
+        self.embedSeconds = embedSeconds
+        self.searchSeconds = searchSeconds
+    }
 }
 
 public enum RetrievalError: Error, CustomStringConvertible, Equatable {

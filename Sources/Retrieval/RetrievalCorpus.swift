@@ -69,4 +69,22 @@ public protocol RetrievalCorpus: AnyObject {
     func lexicalSearch(matchExpression: String, limit: Int) throws -> [(chunkId: Int64, bm25: Double)]
     /// The chunks just before and after `chunk` in its document (0, 1 or 2 of them).
     func neighbours(of chunk: ChunkRecord) throws -> [ChunkRecord]
+    /// Every indexed document.
+    func documents() throws -> [DocumentRef]
+    /// All chunks of one document, in order (for reading a document whole).
+    func documentChunks(documentId: Int64) throws -> [ChunkRecord]
+}
+
+/// An indexed document, as routing and long-context answering see it.
+public struct DocumentRef: Sendable, Equatable {
+    public var id: Int64
+    /// Path relative to its ingest root.
+    public var path: String
+    public var rootPath: String
+
+    public init(id: Int64, path: String, rootPath: String) {
+        self.id = id
+        self.path = path
+        self.rootPath = rootPath
+    }
 }

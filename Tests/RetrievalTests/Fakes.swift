@@ -83,3 +83,14 @@ final class ScriptedGenerator: TextGenerator {
                                  prefillSeconds: 0, decodeSeconds: 0)
     }
 }
+
+extension MemoryCorpus {
+    func documents() throws -> [DocumentRef] {
+        var seen = Set<Int64>()
+        return records.filter { seen.insert($0.documentId).inserted }.map { DocumentRef(id: $0.documentId, path: $0.path, rootPath: $0.rootPath) }
+    }
+
+    func documentChunks(documentId: Int64) throws -> [ChunkRecord] {
+        records.filter { $0.documentId == documentId }.sorted { $0.ordinal < $1.ordinal }
+    }
+}

@@ -40,16 +40,7 @@ enum SearchCommand {
         let mode = SearchMode(rawValue: modeName) ?? .hybrid
         let query = arguments.positionals[0]
 
-        let store = try IndexStore(path: DataPaths.databasePath(invocation.global), mode: .readOnly)
-        guard let stored = try store.embedderIdentity(), try store.statistics().vectorCount > 0 else {
-            throw CommandFailure(message: "the index at \(store.path) is empty: run 'rag ingest DIR' first")
-        }
-        // Embed the query with the encoder the index was built with.
-        let precision: BertPrecision = stored.name.hasSuffix("-int8") ? .int8 : .float32
-        let embedder = try BertEmbedder(models: DataPaths.models(invocation.global), precision: precision)
-        try store.checkEmbedder(embedder.identity)
-
-        let retriever = try HybridRetriever(corpus: IndexStoreCorpus(store: store), embedder: embedder)
+        let retriever = try Services.openRetriever(invocation)
         let result = try retriever.search(query, k: k, mode: mode)
         let hits = result.chunks.map { found in
             Hit(path: found.chunk.path, root: found.chunk.rootPath, heading: found.chunk.heading,
@@ -69,36 +60,5 @@ enum SearchCommand {
             let preview = hit.text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
             invocation.console.result("   " + (preview.count > 240 ? preview.prefix(240) + "…" : preview))
         }
-    }
-}
-
-/// The SQLite index as retrieval sees it.
-final class IndexStoreCorpus: RetrievalCorpus {
-    let store: IndexStore
-
-    init(store: IndexStore) { self.store = store }
-
-    func loadVectors() throws -> VectorMatrix {
-        let vectors = try store.allVectors()
-        return VectorMatrix(ids: vectors.chunkIds, values: vectors.values, dimension: vectors.dimension)
-    }
-
-    func chunks(ids: [Int64]) throws -> [Int64: ChunkRecord] {
-        Dictionary(try store.chunks(ids: ids).map { ($0.id, Self.record($0)) }, uniquingKeysWith: { first, _ in first })
-    }
-
-    func lexicalSearch(matchExpression: String, limit: Int) throws -> [(chunkId: Int64, bm25: Double)] {
-        try store.ftsSearch(matchExpression: matchExpression, limit: limit)
-    }
-
-    func neighbours(of chunk: ChunkRecord) throws -> [ChunkRecord] {
-        let around = try store.neighbours(of: chunk.id)
-        return try store.chunks(ids: [around.previous, around.next].compactMap { $0 }).map(Self.record)
-    }
-
-    static func record(_ chunk: StoredChunk) -> ChunkRecord {
-        ChunkRecord(id: chunk.id, documentId: chunk.documentId, path: chunk.path, rootPath: chunk.rootPath, ordinal: chunk.ordinal,
-                    heading: chunk.heading, text: chunk.text, startLine: chunk.startLine, endLine: chunk.endLine,
-                    charStart: chunk.charStart, charEnd: chunk.charEnd)
     }
 }

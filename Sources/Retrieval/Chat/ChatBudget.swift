@@ -1,0 +1,45 @@
+import Foundation
+
+/// Token budgets of one chat turn, in generator tokens. The parts add up to a bound on every prompt
+/// the chat sends (answer, condensing, summarizing), far below SmolLM2's 8192-token context so that
+/// prefill stays fast on a CPU:
+///
+///     answer prompt  ≤ instructions + summary + recent turns + sources + question
+///                    ≤ ~150 + memoryTokens (800) + sourcesTokens (1500) + questionTokens (256) ≈ 2700
+public struct ChatBudget: Sendable, Equatable {
+    /// Sources block of the answer prompt (retrieved chunks, or whole documents / section summaries).
+    public var sourcesTokens = 1500
+    /// Running summary plus the recent turns kept verbatim.
+    public var memoryTokens = 800
+    /// Longest running summary; the rest of `memoryTokens` is for recent turns.
+    public var summaryTokens = 200
+    /// At most this many recent turns are kept verbatim, however short (a 135M model loses track of long histories).
+    public var maxRecentTurns = 6
+    /// When the recent turns overflow, the oldest are folded until the rest fill at most this share of their budget,
+    /// so that the summarizer runs every few turns rather than after every turn.
+    public var foldDownToFraction = 0.5
+    /// Longest question kept (a longer pasted question is cut, with a notice).
+    public var questionTokens = 256
+    /// Longest answer.
+    public var answerTokens = 256
+    /// Longest condensed question (the condenser stops there).
+    public var condensedQuestionTokens = 64
+    /// Recent turns the condenser sees (follow-ups refer to the last exchange or two).
+    public var condenserTurns = 2
+    /// An answer quoted to the condenser is cut to this many tokens.
+    public var condenserAnswerTokens = 120
+    /// Transcript handed to the summarizer in one call (older turns are cut first).
+    public var summarizerInputTokens = 1200
+    /// Template tokens a message costs beyond its text (`<|im_start|>role\n … <|im_end|>\n`).
+    public var messageOverheadTokens = 6
+
+    public init() {}
+
+    /// Tokens left for recent turns.
+    public var recentTurnTokens: Int { max(0, memoryTokens - summaryTokens) }
+
+    /// A bound on any prompt the chat sends, given the length of the fixed instructions around it.
+    public func promptBound(instructionTokens: Int) -> Int {
+        instructionTokens + memoryTokens + sourcesTokens + questionTokens + 4 * messageOverheadTokens
+    }
+}

@@ -1,0 +1,129 @@
+import Foundation
+
+/// Folds old turns into the running summary (progressive summarization): the previous summary and the
+/// turns leaving the verbatim window go in, a new summary of at most `ChatBudget.summaryTokens` comes out.
+///
+/// The prompt is written for a 135M instruct model: short notes, facts only, a hard length cap through
+/// max tokens. When the model returns nothing usable, an extractive summary (the questions asked, newest
+/// kept) is used instead, so memory is never lost to one bad generation.
+public struct ConversationSummarizer {
+    public let generator: TextGenerator
+    public let budget: ChatBudget
+
+    public init(generator: TextGenerator, budget: ChatBudget) {
+        self.generator = generator
+        self.budget = budget
+    }
+
+    public static let instruction = """
+        You keep short notes about a conversation. Update the notes with the new exchanges. \
+        Keep the topics, names, numbers and facts. Write at most four short sentences. No greetings, no lists.
+        """
+
+    public struct Outcome: Sendable, Equatable {
+        public var summary: String
+        /// True when the model's summary was unusable and the extractive fallback was used.
+        public var fellBack: Bool
+        public var promptTokens: Int
+        public var seconds: Double
+    }
+
+    /// The summarizing prompt. The transcript is bounded by `summarizerInputTokens` (oldest text cut first).
+    public func messages(previous: String, folding turns: [ChatTurn]) -> [PromptMessage] {
+        let transcript = turns.map { turn in
+            "User: \(turn.standaloneQuestion)\nAssistant: \(ConversationMemory.withoutCitations(turn.answer))"
+        }.joined(separator: "\n")
+        let bounded = Self.keepEnd(of: transcript, tokens: budget.summarizerInputTokens, countTokens: generator.countTokens)
+        let notes = previous.isEmpty ? "(none yet)" : previous
+        let user = "Notes so far: \(notes)\n\nNew exchanges:\n\(bounded)\n\nUpdated notes:"
+        return [PromptMessage(.system, Self.instruction), PromptMessage(.user, user)]
+    }
+
+    public func summarize(previous: String, folding turns: [ChatTurn]) throws -> Outcome {
+        var options = GenerationOptions()
+        options.maxTokens = budget.summaryTokens
+        options.temperature = 0
+        options.repetitionPenalty = 1.1
+        let outcome = try generator.generate(messages(previous: previous, folding: turns), options: options) { _ in true }
+        let seconds = outcome.prefillSeconds + outcome.decodeSeconds
+        if let summary = clean(outcome.text) {
+            return Outcome(summary: summary, fellBack: false, promptTokens: outcome.promptTokens, seconds: seconds)
+        }
+        return Outcome(summary: extractive(previous: previous, folding: turns), fellBack: true,
+                       promptTokens: outcome.promptTokens, seconds: seconds)
+    }
+
+    /// The model's notes: label stripped, repeated sentences dropped, whitespace collapsed, cut to the budget
+    /// at a sentence end where possible. Nil when nothing is left.
+    public func clean(_ raw: String) -> String? {
+        var text = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        for label in ["updated notes:", "notes:", "summary:"] where text.lowercased().hasPrefix(label) {
+            text = String(text.dropFirst(label.count))
+        }
+        var seen = Set<String>()
+        let sentences = Self.sentences(of: text).filter { seen.insert($0.lowercased()).inserted }
+        text = sentences.joined(separator: " ")
+        guard text.count >= 8 else { return nil }
+        return bounded(text)
+    }
+
+    /// Without a usable model summary: the previous summary and the questions asked, newest kept within budget.
+    public func extractive(previous: String, folding turns: [ChatTurn]) -> String {
+        let asked = turns.map { "The user asked: " + Self.sentence($0.standaloneQuestion) }.joined(separator: " ")
+        let combined = previous.isEmpty ? asked : previous + " " + asked
+        return Self.keepEnd(of: combined, tokens: budget.summaryTokens, countTokens: generator.countTokens)
+    }
+
+    /// `text` within `summaryTokens`: whole sentences from the start, or a plain cut if the first sentence is too long.
+    func bounded(_ text: String) -> String {
+        guard generator.countTokens(text) > budget.summaryTokens else { return text }
+        var kept: [String] = []
+        for sentence in Self.sentences(of: text) {
+            let candidate = (kept + [sentence]).joined(separator: " ")
+            guard generator.countTokens(candidate) <= budget.summaryTokens else { break }
+            kept.append(sentence)
+        }
+        if !kept.isEmpty { return kept.joined(separator: " ") }
+        return truncate(text, toTokens: budget.summaryTokens, countTokens: generator.countTokens)
+    }
+
+    /// Sentences of `text` (split after . ! ? followed by whitespace), whitespace collapsed.
+    static func sentences(of text: String) -> [String] {
+        let words = text.split(whereSeparator: \.isWhitespace)
+        var sentences: [String] = []
+        var current: [Substring] = []
+        for word in words {
+            current.append(word)
+            if let last = word.last, ".!?".contains(last) {
+                sentences.append(current.joined(separator: " "))
+                current = []
+            }
+        }
+        if !current.isEmpty { sentences.append(current.joined(separator: " ")) }
+        return sentences
+    }
+
+    static func sentence(_ text: String) -> String {
+        let trimmed = text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        guard let last = trimmed.last else { return trimmed }
+        return ".!?".contains(last) ? trimmed : trimmed + "."
+    }
+
+    /// The end of `text` within `tokens` (the newest part of a transcript matters most), cut at a word.
+    static func keepEnd(of text: String, tokens: Int, countTokens: (String) -> Int) -> String {
+        guard countTokens(text) > tokens else { return text }
+        let words = text.split(separator: " ", omittingEmptySubsequences: false)
+        let marked = { (start: Int) in "… " + words[start...].joined(separator: " ") }
+        var low = 1, high = words.count   // smallest start index whose marked suffix fits
+        while low < high {
+            let mid = (low + high) / 2
+            if countTokens(marked(mid)) <= tokens { high = mid } else { low = mid + 1 }
+        }
+        if low < words.count, countTokens(marked(low)) <= tokens { return marked(low) }
+        // One word longer than the budget: keep its end.
+        let scalars = Array(text.unicodeScalars)
+        var start = scalars.count
+        while start > 0, countTokens(String(String.UnicodeScalarView(scalars[(start - 1)...]))) <= tokens { start -= 1 }
+        return String(String.UnicodeScalarView(scalars[start...]))
+    }
+}

@@ -1,0 +1,180 @@
+import Retrieval
+import XCTest
+
+final class ChatEngineTests: XCTestCase {
+    func testFirstTurnIsNotCondensedFollowUpsAre() throws {
+        let generator = ChatScriptGenerator()
+        generator.condenseReply = { _ in "How much memory does the KV cache use?" }
+        let engine = try makeChatEngine(generator: generator, store: InMemoryChatSessionStore())
+
+        let first = try engine.ask("What is the KV cache?")
+        XCTAssertFalse(first.condensing.rewritten)
+        XCTAssertEqual(first.turn.standaloneQuestion, "What is the KV cache?")
+        XCTAssertTrue(generator.calls(.condense).isEmpty, "nothing to condense on the first turn")
+
+        let second = try engine.ask("How much memory does it use?")
+        XCTAssertTrue(second.condensing.rewritten)
+        XCTAssertEqual(second.answer.question, "How much memory does the KV cache use?", "retrieval and answer get the rewrite")
+        let condensePrompt = try XCTUnwrap(generator.calls(.condense).first?.messages.last?.content)
+        XCTAssertTrue(condensePrompt.contains("User: What is the KV cache?"))
+        XCTAssertTrue(condensePrompt.contains("Last question: How much memory does it use?"))
+
+        // The answer prompt carries the previous turn verbatim, without its citation markers.
+        let answerPrompt = try XCTUnwrap(generator.calls(.answer).last?.messages)
+        XCTAssertEqual(answerPrompt[1], PromptMessage(.user, "What is the KV cache?"))
+        XCTAssertEqual(answerPrompt[2], PromptMessage(.assistant, "The cache stores keys and values."))
+        XCTAssertEqual(second.turn.number, 2)
+        XCTAssertEqual(engine.transcript.count, 2)
+    }
+
+    func testUnusableRewriteFallsBackToTheFollowUp() throws {
+        let generator = ChatScriptGenerator()
+        generator.condenseReply = { _ in "Penguins live in Antarctica." }
+        let engine = try makeChatEngine(generator: generator, store: InMemoryChatSessionStore())
+        _ = try engine.ask("What is the KV cache?")
+        let result = try engine.ask("How big is it?")
+        XCTAssertFalse(result.condensing.rewritten)
+        XCTAssertEqual(result.turn.standaloneQuestion, "How big is it? (follow-up to: What is the KV cache?)",
+                       "the previous question goes along so that retrieval knows what 'it' is")
+        generator.condenseReply = { _ in "" }
+        let third = try engine.ask("And its values?")
+        XCTAssertEqual(third.turn.standaloneQuestion, "And its values? (follow-up to: What is the KV cache?)",
+                       "fallbacks do not nest")
+    }
+
+    func testCondenserStopsAfterItsFirstLine() throws {
+        let generator = ChatScriptGenerator()
+        generator.condenseReply = { _ in "\n\nHow large is the KV cache?\nThe KV cache is large because" }
+        let engine = try makeChatEngine(generator: generator, store: InMemoryChatSessionStore())
+        _ = try engine.ask("What is the KV cache?")
+        let result = try engine.ask("How large is it?")
+        XCTAssertEqual(result.turn.standaloneQuestion, "How large is the KV cache?")
+    }
+
+    /// 200 turns with long answers, rambling summaries and the occasional pasted wall of text:
+    /// every prompt stays within the budget, and so do the summary and the memory.
+    func testTwoHundredTurnsStayWithinTheBudget() throws {
+        let generator = ChatScriptGenerator()
+        var turn = 0
+        generator.answerReply = { _ in words(180 + (turn * 37) % 200, seed: turn) + " [1]." }
+        generator.condenseReply = { _ in "What about the " + words(3 + turn % 90, seed: turn) + "?" }
+        generator.summarizeReply = { messages in
+            // A rambling model: restates the old notes and adds more (the cap must cut it).
+            words(150 + turn % 250, seed: turn) + ". " + (messages.last?.content.prefix(400) ?? "")
+        }
+        let budget = ChatBudget()
+        let store = InMemoryChatSessionStore()
+        let engine = try makeChatEngine(generator: generator, store: store, budget: budget)
+        let instructionTokens = 60   // system instructions and prompt scaffolding, in words
+        let bound = budget.promptBound(instructionTokens: instructionTokens)
+        XCTAssertLessThanOrEqual(bound, 3000)
+
+        var summarized = 0
+        for index in 0..<200 {
+            turn = index
+            generator.failSummarizing = index % 50 == 49
+            let question = index % 23 == 5 ? words(2000, seed: index) : "Tell me about " + words(4 + index % 20, seed: index) + "?"
+            let callsBefore = generator.calls.count
+            let result = try engine.ask(question)
+            if result.summarizing != nil { summarized += 1 }
+
+            for call in generator.calls[callsBefore...] {
+                XCTAssertLessThanOrEqual(call.promptTokens, bound, "turn \(index + 1): \(call.kind) prompt has \(call.promptTokens) tokens")
+                XCTAssertLessThanOrEqual(call.promptTokens + call.maxTokens, generator.contextLength, "turn \(index + 1) fits the context")
+            }
+            XCTAssertLessThanOrEqual(result.summaryTokens, budget.summaryTokens, "turn \(index + 1)")
+            XCTAssertLessThanOrEqual(result.memoryTokens, budget.memoryTokens, "turn \(index + 1)")
+            XCTAssertLessThanOrEqual(engine.memory.recentTurns.count, budget.maxRecentTurns)
+            if index % 23 == 5 {
+                XCTAssertTrue(result.notices.contains { $0.contains("longer than \(budget.questionTokens) tokens") })
+                XCTAssertEqual(generator.countTokens(result.turn.question), budget.questionTokens)
+            }
+            XCTAssertEqual(result.turn.number, index + 1)
+        }
+        XCTAssertGreaterThan(summarized, 20, "old turns were folded regularly")
+        XCTAssertLessThan(summarized, 200, "but not after every turn")
+        let stored = try XCTUnwrap(try store.load("test"))
+        XCTAssertEqual(stored.turns.count, 200, "every turn is stored")
+        XCTAssertEqual(stored.summary, engine.memory.summary)
+        XCTAssertEqual(stored.turns.last?.number, 200)
+    }
+
+    func testSummaryReachesTheAnswerPromptAfterFolding() throws {
+        let generator = ChatScriptGenerator()
+        generator.answerReply = { _ in words(200) }
+        generator.summarizeReply = { _ in "The user studies attention caches." }
+        let engine = try makeChatEngine(generator: generator, store: InMemoryChatSessionStore())
+        for index in 0..<4 { _ = try engine.ask("Question \(index) about the cache?") }
+        XCTAssertEqual(engine.memory.summary.text, "The user studies attention caches.")
+        _ = try engine.ask("And the keys?")
+        let system = try XCTUnwrap(generator.calls(.answer).last?.messages.first?.content)
+        XCTAssertTrue(system.hasSuffix("Summary of the conversation so far: The user studies attention caches."))
+        let summarizePrompt = try XCTUnwrap(generator.calls(.summarize).first?.messages.last?.content)
+        XCTAssertTrue(summarizePrompt.contains("Notes so far: (none yet)"))
+        XCTAssertTrue(summarizePrompt.contains("User: Question 0 about the cache?"))
+    }
+
+    func testInterruptedAnswerIsKeptAndMarked() throws {
+        let generator = ChatScriptGenerator()
+        generator.answerReply = { _ in "one two three four five six" }
+        let engine = try makeChatEngine(generator: generator, store: InMemoryChatSessionStore())
+        var received = 0
+        let result = try engine.ask("What is the cache?", onText: { _ in
+            received += 1
+            return received < 3
+        })
+        XCTAssertTrue(result.turn.interrupted)
+        XCTAssertEqual(result.turn.answer, "one two three")
+    }
+
+    func testBusyStoreKeepsTurnsAndSavesThemLater() throws {
+        let generator = ChatScriptGenerator()
+        let store = InMemoryChatSessionStore()
+        let engine = try makeChatEngine(generator: generator, store: store)
+        store.simulateBusy = true
+        let first = try engine.ask("What is the cache?")
+        XCTAssertFalse(first.saved)
+        XCTAssertTrue(first.notices.contains { $0.hasPrefix("database busy") }, "\(first.notices)")
+        let second = try engine.ask("And the keys?")
+        XCTAssertFalse(second.saved)
+        XCTAssertEqual(engine.unsavedChanges, 2)
+        XCTAssertEqual(try store.load("test")?.turns.count, 0)
+
+        store.simulateBusy = false
+        let third = try engine.ask("And the values?")
+        XCTAssertTrue(third.saved)
+        XCTAssertEqual(engine.unsavedChanges, 0)
+        XCTAssertEqual(try store.load("test")?.turns.map(\.number), [1, 2, 3])
+    }
+
+    func testResumeAndReset() throws {
+        let generator = ChatScriptGenerator()
+        let store = InMemoryChatSessionStore()
+        let engine = try makeChatEngine(generator: generator, store: store, name: "kv")
+        XCTAssertFalse(engine.resumed)
+        XCTAssertEqual(try store.sessions().map(\.name), ["kv"], "a new session is listed at once")
+        _ = try engine.ask("What is the KV cache?")
+        _ = try engine.ask("How big is it?")
+
+        let resumed = try makeChatEngine(generator: generator, store: store, name: "kv")
+        XCTAssertTrue(resumed.resumed)
+        XCTAssertEqual(resumed.transcript.map(\.question), ["What is the KV cache?", "How big is it?"])
+        XCTAssertEqual(resumed.memory.recentTurns, engine.memory.recentTurns)
+        let next = try resumed.ask("Why?")
+        XCTAssertEqual(next.turn.number, 3)
+        XCTAssertFalse(generator.calls(.condense).isEmpty)
+
+        XCTAssertNil(resumed.reset())
+        XCTAssertTrue(resumed.memory.isEmpty)
+        XCTAssertEqual(try store.load("kv")?.turns.count, 0)
+        let fresh = try resumed.ask("What is attention?")
+        XCTAssertEqual(fresh.turn.number, 1)
+        XCTAssertFalse(fresh.condensing.rewritten, "after a reset there is nothing to condense against")
+    }
+
+    func testEmptyQuestionIsRefused() throws {
+        let engine = try makeChatEngine(generator: ChatScriptGenerator(), store: InMemoryChatSessionStore())
+        XCTAssertThrowsError(try engine.ask("  \n ")) { XCTAssertEqual($0 as? RetrievalError, .emptyQuery) }
+        XCTAssertThrowsError(try makeChatEngine(generator: ChatScriptGenerator(), store: InMemoryChatSessionStore(), name: " "))
+    }
+}

@@ -1,0 +1,114 @@
+import Retrieval
+import XCTest
+
+final class ChatMemoryTests: XCTestCase {
+    let countWords = { (text: String) in text.split(whereSeparator: \.isWhitespace).count }
+
+    func turn(_ number: Int, questionWords: Int, answerWords: Int) -> ChatTurn {
+        ChatTurn(number: number, question: words(questionWords), standaloneQuestion: words(questionWords),
+                 answer: words(answerWords))
+    }
+
+    func testNothingFoldsWhileTheTurnsFit() {
+        var budget = ChatBudget()
+        budget.memoryTokens = 300
+        budget.summaryTokens = 100
+        var memory = ConversationMemory(budget: budget)
+        memory.append(turn(0, questionWords: 10, answerWords: 50))
+        memory.append(turn(0, questionWords: 10, answerWords: 50))
+        XCTAssertEqual(memory.recentTurns.map(\.number), [1, 2], "turns are numbered in order")
+        XCTAssertEqual(memory.recentTokens(countTokens: countWords), 2 * (60 + 2 * budget.messageOverheadTokens))
+        XCTAssertEqual(memory.turnsToFold(countTokens: countWords), 0)
+    }
+
+    func testOverflowFoldsDownToTheLowerTarget() {
+        var budget = ChatBudget()
+        budget.memoryTokens = 300
+        budget.summaryTokens = 100      // 200 tokens for recent turns; fold down to 100
+        var memory = ConversationMemory(budget: budget)
+        for _ in 0..<4 { memory.append(turn(0, questionWords: 8, answerWords: 30)) }   // 50 tokens each
+        XCTAssertEqual(memory.turnsToFold(countTokens: countWords), 0, "4 × 50 = 200 fits exactly")
+        memory.append(turn(0, questionWords: 8, answerWords: 30))
+        XCTAssertEqual(memory.turnsToFold(countTokens: countWords), 3, "250 > 200: keep the newest 2 (100 tokens)")
+        memory.fold(count: 3, into: "Notes about turns one to three.")
+        XCTAssertEqual(memory.summary, ChatSummary(text: "Notes about turns one to three.", coveredTurns: 3))
+        XCTAssertEqual(memory.recentTurns.map(\.number), [4, 5])
+        XCTAssertEqual(memory.nextTurnNumber, 6)
+    }
+
+    func testTurnCountLimitFoldsShortTurnsToo() {
+        var budget = ChatBudget()
+        budget.maxRecentTurns = 4
+        var memory = ConversationMemory(budget: budget)
+        for _ in 0..<5 { memory.append(turn(0, questionWords: 2, answerWords: 2)) }
+        XCTAssertEqual(memory.turnsToFold(countTokens: countWords), 3, "5 > 4 turns: keep the newest 2")
+    }
+
+    func testATurnLargerThanTheWholeBudgetIsFolded() {
+        var budget = ChatBudget()
+        budget.memoryTokens = 150
+        budget.summaryTokens = 50
+        var memory = ConversationMemory(budget: budget)
+        memory.append(turn(0, questionWords: 10, answerWords: 500))
+        XCTAssertEqual(memory.turnsToFold(countTokens: countWords), 1)
+    }
+
+    func testHistoryDropsCitationMarkers() {
+        var memory = ConversationMemory(budget: ChatBudget())
+        memory.append(ChatTurn(number: 0, question: "What is it?", standaloneQuestion: "What is the KV cache?",
+                               answer: "It stores keys [1] and values [2, 3]. See [source 4] or [x]."))
+        XCTAssertEqual(memory.historyMessages(), [
+            PromptMessage(.user, "What is it?"),
+            PromptMessage(.assistant, "It stores keys and values. See or [x]."),
+        ])
+    }
+
+    func testResumingKeepsOnlyTheTurnsTheSummaryDoesNotCover() {
+        let turns = (1...5).map { turn($0, questionWords: 3, answerWords: 3) }
+        let stored = StoredConversation(info: ChatSessionInfo(name: "s", createdAt: 0, updatedAt: 0, turnCount: 5, lastQuestion: ""),
+                                        turns: turns, summary: ChatSummary(text: "Earlier notes.", coveredTurns: 3))
+        let memory = ConversationMemory(budget: ChatBudget(), resuming: stored)
+        XCTAssertEqual(memory.recentTurns.map(\.number), [4, 5])
+        XCTAssertEqual(memory.summary.text, "Earlier notes.")
+        XCTAssertEqual(memory.nextTurnNumber, 6)
+    }
+
+    func testInputClassification() {
+        XCTAssertEqual(ChatInput(line: "   "), .empty)
+        XCTAssertEqual(ChatInput(line: " What is RoPE? "), .question("What is RoPE?"))
+        XCTAssertEqual(ChatInput(line: "/sources"), .command(.sources))
+        XCTAssertEqual(ChatInput(line: "/HISTORY"), .command(.history))
+        XCTAssertEqual(ChatInput(line: "/quit"), .command(.exit))
+        XCTAssertEqual(ChatInput(line: "/frobnicate now"), .unknownCommand("/frobnicate"))
+        XCTAssertEqual(ChatInput(line: "//usr/lib is what?"), .question("/usr/lib is what?"))
+        for word in ChatCommandWord.allCases { XCTAssertEqual(ChatInput(line: "/" + word.rawValue), .command(word)) }
+    }
+
+    func testCondenserCleaning() {
+        let context = "User: What is the KV cache? Assistant: It stores keys and values of earlier tokens."
+        XCTAssertEqual(QuestionCondenser.clean("Rewritten question: \"How big is the KV cache?\"\nmore", original: "How big is it?", context: context),
+                       "How big is the KV cache?")
+        XCTAssertNil(QuestionCondenser.clean("", original: "How big is it?", context: context))
+        XCTAssertNil(QuestionCondenser.clean("I'm sorry, I cannot help with that?", original: "How big is it?", context: context))
+        XCTAssertNil(QuestionCondenser.clean("The cache is large.", original: "How big is it?", context: context),
+                     "an answer instead of a question")
+        XCTAssertNil(QuestionCondenser.clean("What do penguins eat?", original: "How big is it?", context: context),
+                     "nothing in common with the conversation")
+        XCTAssertNil(QuestionCondenser.clean("What is the KV cache?", original: "How big is it?", context: context,
+                                             earlierQuestions: ["What is the KV cache?"]), "a repeat of the previous question")
+    }
+
+    func testSummarizerBoundsAndFallsBack() {
+        var budget = ChatBudget()
+        budget.summaryTokens = 12
+        let summarizer = ConversationSummarizer(generator: ChatScriptGenerator(), budget: budget)
+        let long = "Updated notes: The user asked about caches. The user asked about caches. Keys and values are stored per layer. Memory grows with context length and layers."
+        let cleaned = summarizer.clean(long)
+        XCTAssertEqual(cleaned, "The user asked about caches. Keys and values are stored per layer.")
+        XCTAssertNil(summarizer.clean("  \n "))
+        let turns = (1...9).map { ChatTurn(number: $0, question: "q", standaloneQuestion: "What is topic \($0)?", answer: "a") }
+        let fallback = summarizer.extractive(previous: "Old notes here.", folding: turns)
+        XCTAssertLessThanOrEqual(countWords(fallback), 12)
+        XCTAssertTrue(fallback.hasSuffix("What is topic 9?"), "the newest question is kept: \(fallback)")
+    }
+}
