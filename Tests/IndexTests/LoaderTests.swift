@@ -207,6 +207,31 @@ final class LoaderTests: XCTestCase {
         }
     }
 
+    func testRealManPages() throws {
+        let loader = DocumentLoader()
+        let candidates = ["grep.1.gz", "gzip.1.gz", "sqlite3.1.gz", "tar.1.gz"].map { "/usr/share/man/man1/" + $0 }
+            .filter { FileManager.default.fileExists(atPath: $0) }
+        guard !candidates.isEmpty, loader.gzipPath != nil else { throw XCTSkip("no man pages installed in /usr/share/man/man1") }
+        for path in candidates {
+            let name = (path as NSString).lastPathComponent
+            let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+            guard case .loaded(let document) = loader.load(name: name, path: path, bytes: bytes) else {
+                return XCTFail("\(name) should load")
+            }
+            XCTAssertEqual(document.format, .man, name)
+            let headings = document.blocks.compactMap { block -> String? in
+                if case .heading(_, let title) = block.kind { return title }
+                return nil
+            }
+            XCTAssertTrue(headings.first?.hasPrefix(name.split(separator: ".")[0].uppercased()) ?? false, "\(name): \(headings.prefix(3))")
+            XCTAssertTrue(headings.contains("NAME") && headings.contains("DESCRIPTION"), "\(name): \(headings)")
+            XCTAssertFalse(document.text.contains("\\f"), "\(name): font escapes are rendered")
+            XCTAssertFalse(document.text.contains("\n.SH"), name)
+            let chunks = Chunker(counter: FakeTokenCounter()).chunk(document)
+            assertChunkInvariants(chunks, of: document, counter: FakeTokenCounter())
+        }
+    }
+
     // MARK: - Dispatch, source code, PDF
 
     func testDispatchByNameAndContent() {
