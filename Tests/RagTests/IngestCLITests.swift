@@ -110,18 +110,70 @@ final class IngestCLITests: XCTestCase {
         XCTAssertTrue(search.stderr.contains("rag ingest"), search.stderr)
     }
 
+    /// Ctrl-C (SIGINT) during `rag ingest`: the documents in hand are finished, the run stops cleanly
+    /// with `interrupted` in its summary, and the same command later completes the index.
+    func testInterruptStopsCleanlyAndRerunCompletes() throws {
+        #if DEBUG
+        throw XCTSkip("embeds dozens of chunks with the real model: run with `swift test -c release`")
+        #else
+        try requireEmbedderModel()
+        let corpus = try writeWordFiles(count: 120)
+        let child = Process()
+        child.executableURL = CLIHarness.binary
+        child.arguments = ["--db", database, "ingest", "--json", corpus]
+        child.environment = ProcessInfo.processInfo.merging(["RAG_THREADS": "1"])
+        let output = scratch.appendingPathComponent("interrupted.json")
+        FileManager.default.createFile(atPath: output.path, contents: nil)
+        child.standardOutput = try FileHandle(forWritingTo: output)
+        child.standardError = FileHandle.nullDevice
+        try child.run()
+        try waitForDocuments(while: child)
+        kill(child.processIdentifier, SIGINT)
+        child.waitUntilExit()
+        XCTAssertEqual(child.terminationStatus, 0)
+        let summary = try XCTUnwrap(try json(String(decoding: try Data(contentsOf: output), as: UTF8.self)) as? [String: Any])
+        XCTAssertEqual(summary["interrupted"] as? Bool, true)
+        let added = summary["added"] as? Int ?? 0
+        XCTAssertLessThan(added, 120)
+        let state = try XCTUnwrap(try json(try CLIHarness.run(["--db", database, "status", "--json"]).stdout) as? [String: Any])
+        XCTAssertEqual(state["documents"] as? Int, added, "every document reported as added was written")
+        XCTAssertEqual(state["vectors"] as? Int, state["chunks"] as? Int)
+
+        let rerun = try CLIHarness.run(["--db", database, "ingest", "--json", corpus])
+        let finished = try XCTUnwrap(try json(rerun.stdout) as? [String: Any])
+        XCTAssertEqual(finished["interrupted"] as? Bool, false)
+        XCTAssertEqual(finished["unchanged"] as? Int, added)
+        XCTAssertEqual((finished["added"] as? Int ?? 0) + added, 120)
+        #endif
+    }
+
+    /// `count` one-chunk text files under `corpus/`; returns the folder.
+    func writeWordFiles(count: Int) throws -> String {
+        let words = ["index", "vector", "query", "table", "page", "cache", "lock", "journal", "schema", "column"]
+        for file in 0..<count {
+            let text = (0..<40).map { words[($0 * 7 + file) % words.count] }.joined(separator: " ")
+            try write("corpus/file\(file).txt", "Document \(file). " + text + ".\n")
+        }
+        return scratch.appendingPathComponent("corpus").path
+    }
+
+    /// Waits until the index (being written by `child`) has at least one document.
+    func waitForDocuments(while child: Process) throws {
+        let deadline = Date(timeIntervalSinceNow: 120)
+        while Date() < deadline, child.isRunning {
+            let status = try? CLIHarness.run(["--db", database, "status", "--json"]).stdout
+            if let status, let state = try? json(status) as? [String: Any], (state["documents"] as? Int ?? 0) > 0 { return }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+    }
+
     /// kill -9 of `rag ingest` part-way, then the same command again: a complete, consistent index.
     func testKillNineDuringIngestThenRerun() throws {
         #if DEBUG
         throw XCTSkip("embeds dozens of chunks with the real model: run with `swift test -c release`")
         #else
         try requireEmbedderModel()
-        let words = ["index", "vector", "query", "table", "page", "cache", "lock", "journal", "schema", "column"]
-        for file in 0..<80 {
-            let text = (0..<40).map { words[($0 * 7 + file) % words.count] }.joined(separator: " ")
-            try write("corpus/file\(file).txt", "Document \(file). " + text + ".\n")
-        }
-        let corpus = scratch.appendingPathComponent("corpus").path
+        let corpus = try writeWordFiles(count: 80)
 
         let child = Process()
         child.executableURL = CLIHarness.binary
@@ -131,12 +183,7 @@ final class IngestCLITests: XCTestCase {
         child.standardError = FileHandle.nullDevice
         try child.run()
         // Kill once the index has some documents (the child commits batch by batch).
-        let deadline = Date(timeIntervalSinceNow: 120)
-        while Date() < deadline, child.isRunning {
-            let count = try? CLIHarness.run(["--db", database, "status", "--json"]).stdout
-            if let count, let state = try? json(count) as? [String: Any], (state["documents"] as? Int ?? 0) > 0 { break }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
+        try waitForDocuments(while: child)
         kill(child.processIdentifier, SIGKILL)
         child.waitUntilExit()
 
