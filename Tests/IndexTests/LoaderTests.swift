@@ -109,7 +109,8 @@ final class LoaderTests: XCTestCase {
         }
         XCTAssertEqual(headings, ["0:The & Title", "1:Introduction", "2:Code"])
         XCTAssertTrue(document.blocks.contains { $0.kind == .code })
-        // Line numbers point back into the HTML source.
+        // Line numbers point back into the HTML source; the title sits where the body text starts (the <h1>).
+        XCTAssertEqual(document.sourceLine(ofTextLine: 1), 10)
         let lineOfCafe = text.prefix(upTo: text.range(of: "Café")!.lowerBound).filter { $0 == "\n" }.count + 1
         XCTAssertEqual(document.sourceLine(ofTextLine: lineOfCafe), 11)
         let lineOfCell = text.prefix(upTo: text.range(of: "cell one")!.lowerBound).filter { $0 == "\n" }.count + 1

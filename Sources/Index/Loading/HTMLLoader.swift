@@ -50,7 +50,6 @@ public enum HTMLLoader {
         var dropping: (name: String, depth: Int)?
         var inTitle = false
         var title: [UInt8] = []
-        var titleLine = 1
 
         init(bytes: [UInt8]) { self.bytes = bytes }
 
@@ -85,7 +84,12 @@ public enum HTMLLoader {
         }
 
         mutating func appendText<Bytes: Sequence>(_ text: Bytes) where Bytes.Element == UInt8 {
-            if inTitle { title.append(contentsOf: text) } else { builder.append(text) }
+            if inTitle {
+                title.append(contentsOf: text)
+            } else {
+                if !title.isEmpty, text.contains(where: { !ParagraphSplitter.isASCIIWhitespace($0) }) { flushTitle() }
+                builder.append(text)
+            }
         }
 
         /// Handles markup at `index` ('<'); returns the index after it, or nil when '<' is literal text.
@@ -129,7 +133,7 @@ public enum HTMLLoader {
                 return
             }
             if name == "title" {
-                if tag.isEnd { inTitle = false } else { inTitle = true; titleLine = line }
+                inTitle = !tag.isEnd
                 return
             }
             if !tag.isEnd, !tag.selfClosing, !HTMLLoader.voidElements.contains(name), isDropped(tag) {
@@ -151,23 +155,22 @@ public enum HTMLLoader {
             default:
                 if HTMLLoader.blockElements.contains(name) {
                     if builder.preformatted { return }
-                    flushTitle()
                     builder.endBlock()
                 }
             }
         }
 
-        /// Emits the document title (from `<title>`) as the level-0 heading, once, before the body.
+        /// Emits the document title (from `<title>`) as the level-0 heading, once, just before the first
+        /// text or heading of the body, at that line: a citation of the first chunk then starts where the
+        /// body does, not at the `<head>`.
         mutating func flushTitle() {
             guard !title.isEmpty else { return }
-            let saved = builder.sourceLine
-            builder.sourceLine = titleLine
-            builder.startBlock(.heading(level: 0, title: ""))
-            builder.append(title)
-            builder.endBlock()
-            builder.sourceLine = saved
+            let pending = title
             title = []
             inTitle = false
+            builder.startBlock(.heading(level: 0, title: ""))
+            builder.append(pending)
+            builder.endBlock()
         }
 
         func isDropped(_ tag: Tag) -> Bool {
