@@ -49,7 +49,7 @@ final class IngestProgressPrinter {
         guard now.timeIntervalSince(lastDraw) >= interval || (done && interactive) else { return }
         lastDraw = now
         let rate = progress.elapsed > 0 ? Double(progress.chunksDone) / progress.elapsed : 0
-        let fraction = progress.filesTotal > 0 ? Double(progress.filesDone) / Double(progress.filesTotal) : 1
+        let fraction = progress.bytesTotal > 0 ? Double(progress.bytesDone) / Double(progress.bytesTotal) : 1
         let eta = fraction > 0.001 && fraction < 1 ? Self.duration(progress.elapsed * (1 - fraction) / fraction) : "-"
         let counts = "\(progress.filesDone)/\(progress.filesTotal) files  \(progress.chunksDone) chunks  "
             + String(format: "%.1f chunks/s", rate) + "  ETA \(eta)"

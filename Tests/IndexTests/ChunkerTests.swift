@@ -60,6 +60,13 @@ final class ChunkerTests: XCTestCase {
         XCTAssertEqual(chunks[3].lineRange, 13...15)
     }
 
+    func testPageTitleRepeatedAsFirstHeadingAppearsOnce() {
+        let html = "<html><head><title>Guide</title></head><body><h1>Guide</h1><p>Intro text.</p><h2>Setup</h2><p>Steps.</p></body></html>"
+        let document = HTMLLoader.load(html)
+        let chunks = Chunker(counter: FakeTokenCounter()).chunk(document)
+        XCTAssertEqual(chunks.map(\.headingPath), [["Guide"], ["Guide", "Setup"]])
+    }
+
     func testCodeBlockKeptWholeWhenItFits() {
         let code = (1...12).map { "    let value\($0) = compute(\($0))" }.joined(separator: "\n")
         let markdown = "# Code\n\n" + SampleText.paragraph(1, sentences: 4) + "\n\n```swift\n" + code + "\n```\n\nAfter the code.\n"

@@ -79,6 +79,7 @@ final class LoaderTests: XCTestCase {
         <body>
         <nav><ul><li><a href="/">Home</a></li><li>About</li></ul></nav>
         <div class="menu mainmenu"><div>Menu item</div></div>
+        <div class="tagline">Small. Fast.</div>
         <h1 id="intro">Intro&shy;duction</h1>
         <p>Caf&eacute; &lt;tag&gt; &#169; &#x2014; done&nbsp;here.<br>Next line.</p>
         <!-- a comment -->
@@ -89,12 +90,13 @@ final class LoaderTests: XCTestCase {
         </pre>
         <table><tr><td>cell one</td><td>cell two</td></tr></table>
         <p>Unknown &bogus; entity and &#0; null</p>
+        <footer>Copyright notice</footer>
         </body></html>
         """
         let document = HTMLLoader.load(html)
         XCTAssertEqual(document.format, .html)
         let text = document.text
-        for banned in ["Home", "About", "Menu item", "color: red", "not text", "a comment", "<", "href"] where banned != "<" {
+        for banned in ["Home", "About", "Menu item", "Small. Fast.", "Copyright notice", "color: red", "not text", "a comment", "<", "href"] where banned != "<" {
             XCTAssertFalse(text.contains(banned), "\(banned) should be gone")
         }
         XCTAssertTrue(text.contains("Café <tag> © — done here.\nNext line."))
@@ -107,11 +109,12 @@ final class LoaderTests: XCTestCase {
         }
         XCTAssertEqual(headings, ["0:The & Title", "1:Introduction", "2:Code"])
         XCTAssertTrue(document.blocks.contains { $0.kind == .code })
-        // Line numbers point back into the HTML source.
+        // Line numbers point back into the HTML source; the title sits where the body text starts (the <h1>).
+        XCTAssertEqual(document.sourceLine(ofTextLine: 1), 10)
         let lineOfCafe = text.prefix(upTo: text.range(of: "Café")!.lowerBound).filter { $0 == "\n" }.count + 1
-        XCTAssertEqual(document.sourceLine(ofTextLine: lineOfCafe), 10)
+        XCTAssertEqual(document.sourceLine(ofTextLine: lineOfCafe), 11)
         let lineOfCell = text.prefix(upTo: text.range(of: "cell one")!.lowerBound).filter { $0 == "\n" }.count + 1
-        XCTAssertEqual(document.sourceLine(ofTextLine: lineOfCell), 17)
+        XCTAssertEqual(document.sourceLine(ofTextLine: lineOfCell), 18)
     }
 
     func testHTMLRealSQLiteDocumentation() throws {
@@ -202,6 +205,31 @@ final class LoaderTests: XCTestCase {
         let corrupt = try scratch.write("broken.1.gz", bytes: [0x1F, 0x8B, 0x08, 0x00, 0x01, 0x02])
         guard case .skipped(.conversionFailed) = loader.load(name: "broken.1.gz", path: corrupt, bytes: [0x1F, 0x8B, 0x08, 0x00, 0x01, 0x02]) else {
             return XCTFail("a corrupt .gz is skipped with a reason")
+        }
+    }
+
+    func testRealManPages() throws {
+        let loader = DocumentLoader()
+        let candidates = ["grep.1.gz", "gzip.1.gz", "sqlite3.1.gz", "tar.1.gz"].map { "/usr/share/man/man1/" + $0 }
+            .filter { FileManager.default.fileExists(atPath: $0) }
+        guard !candidates.isEmpty, loader.gzipPath != nil else { throw XCTSkip("no man pages installed in /usr/share/man/man1") }
+        for path in candidates {
+            let name = (path as NSString).lastPathComponent
+            let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+            guard case .loaded(let document) = loader.load(name: name, path: path, bytes: bytes) else {
+                return XCTFail("\(name) should load")
+            }
+            XCTAssertEqual(document.format, .man, name)
+            let headings = document.blocks.compactMap { block -> String? in
+                if case .heading(_, let title) = block.kind { return title }
+                return nil
+            }
+            XCTAssertTrue(headings.first?.hasPrefix(name.split(separator: ".")[0].uppercased()) ?? false, "\(name): \(headings.prefix(3))")
+            XCTAssertTrue(headings.contains("NAME") && headings.contains("DESCRIPTION"), "\(name): \(headings)")
+            XCTAssertFalse(document.text.contains("\\f"), "\(name): font escapes are rendered")
+            XCTAssertFalse(document.text.contains("\n.SH"), name)
+            let chunks = Chunker(counter: FakeTokenCounter()).chunk(document)
+            assertChunkInvariants(chunks, of: document, counter: FakeTokenCounter())
         }
     }
 

@@ -86,7 +86,8 @@ public struct Chunker: Sendable {
             if case .heading(let level, let title) = atom.kind {
                 if currentHasText || currentTokens + atom.tokens > budget { close() }
                 while let last = headings.last, last.level >= level { headings.removeLast() }
-                headings.append((level, title))
+                // A page title repeated as its first heading appears once in the path.
+                if headings.last?.title != title { headings.append((level, title)) }
                 current.append(index)
                 currentTokens += atom.tokens
                 continue

@@ -21,6 +21,8 @@ public final class IngestPipeline {
     private var pendingChunkCount = 0
     private var filesDone = 0
     private var filesTotal = 0
+    private var bytesDone: Int64 = 0
+    private var bytesTotal: Int64 = 0
     private var startTime = Date()
 
     /// A document loaded and chunked, waiting for its vectors and its transaction.
@@ -84,6 +86,7 @@ public final class IngestPipeline {
             onEvent(.walked(root: root, files: walk.files.count, skipped: walk.skipped.count))
         }
         filesTotal = walks.reduce(0) { $0 + $1.files.count }
+        bytesTotal = walks.reduce(0) { total, walk in walk.files.reduce(total) { $0 + $1.size } }
 
         var walkedRoots: [(rootID: Int64, seen: Set<String>, states: [String: DocumentState])] = []
         rootLoop: for walk in walks {
@@ -95,6 +98,7 @@ public final class IngestPipeline {
                     seen.insert(file.relativePath)
                 }
                 filesDone += 1
+                bytesDone += file.size
                 report.filesSeen += 1
                 emitProgress(file.relativePath)
             }
@@ -270,6 +274,6 @@ public final class IngestPipeline {
 
     private func emitProgress(_ currentFile: String?) {
         onEvent(.progress(IngestProgress(filesDone: filesDone, filesTotal: filesTotal, chunksDone: report.chunksEmbedded,
-                                         elapsed: Date().timeIntervalSince(startTime), currentFile: currentFile)))
+                                         bytesDone: bytesDone, bytesTotal: bytesTotal, elapsed: Date().timeIntervalSince(startTime), currentFile: currentFile)))
     }
 }

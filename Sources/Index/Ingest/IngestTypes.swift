@@ -83,6 +83,9 @@ public struct IngestProgress: Sendable {
     public var filesDone: Int
     public var filesTotal: Int
     public var chunksDone: Int
+    /// File bytes handled and in all (a better measure of the work left than file counts).
+    public var bytesDone: Int64
+    public var bytesTotal: Int64
     public var elapsed: Double
     /// The file just handled (relative path).
     public var currentFile: String?

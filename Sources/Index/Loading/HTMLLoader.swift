@@ -1,7 +1,8 @@
 import Foundation
 
-/// HTML → text. Drops tags, comments, scripts, styles and navigation (`<nav>` and elements whose
-/// class or id names a menu, table of contents, breadcrumb or sidebar); decodes character references;
+/// HTML → text. Drops tags, comments, scripts, styles, navigation and page furniture (`<nav>`, `<footer>`,
+/// forms, and elements whose class or id names a menu, table of contents, breadcrumb, sidebar, banner or
+/// tagline); decodes character references;
 /// keeps the title and h1–h6 as headings and `<pre>` as code blocks; block elements end paragraphs.
 /// Line numbers in the result point back to the HTML source.
 public enum HTMLLoader {
@@ -13,14 +14,14 @@ public enum HTMLLoader {
 
     /// Elements whose text is never content.
     static let droppedElements: Set<String> = [
-        "nav", "noscript", "template", "select", "button", "iframe", "object", "svg", "math", "form", "head",
+        "nav", "footer", "noscript", "template", "select", "button", "iframe", "object", "svg", "math", "form", "head",
     ]
     /// Elements whose content is raw text up to their end tag.
     static let rawTextElements: Set<String> = ["script", "style"]
     /// Words in a class or id that mark navigation.
     static let navigationWords: Set<String> = [
         "nav", "navbar", "navigation", "menu", "mainmenu", "submenu", "searchmenu", "toc", "breadcrumb", "breadcrumbs",
-        "sidebar", "skip", "skiplink",
+        "sidebar", "skip", "skiplink", "tagline", "banner", "masthead", "footer", "cookie", "cookies",
     ]
     static let voidElements: Set<String> = [
         "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr",
@@ -49,7 +50,6 @@ public enum HTMLLoader {
         var dropping: (name: String, depth: Int)?
         var inTitle = false
         var title: [UInt8] = []
-        var titleLine = 1
 
         init(bytes: [UInt8]) { self.bytes = bytes }
 
@@ -84,7 +84,12 @@ public enum HTMLLoader {
         }
 
         mutating func appendText<Bytes: Sequence>(_ text: Bytes) where Bytes.Element == UInt8 {
-            if inTitle { title.append(contentsOf: text) } else { builder.append(text) }
+            if inTitle {
+                title.append(contentsOf: text)
+            } else {
+                if !title.isEmpty, text.contains(where: { !ParagraphSplitter.isASCIIWhitespace($0) }) { flushTitle() }
+                builder.append(text)
+            }
         }
 
         /// Handles markup at `index` ('<'); returns the index after it, or nil when '<' is literal text.
@@ -128,7 +133,7 @@ public enum HTMLLoader {
                 return
             }
             if name == "title" {
-                if tag.isEnd { inTitle = false } else { inTitle = true; titleLine = line }
+                inTitle = !tag.isEnd
                 return
             }
             if !tag.isEnd, !tag.selfClosing, !HTMLLoader.voidElements.contains(name), isDropped(tag) {
@@ -150,23 +155,22 @@ public enum HTMLLoader {
             default:
                 if HTMLLoader.blockElements.contains(name) {
                     if builder.preformatted { return }
-                    flushTitle()
                     builder.endBlock()
                 }
             }
         }
 
-        /// Emits the document title (from `<title>`) as the level-0 heading, once, before the body.
+        /// Emits the document title (from `<title>`) as the level-0 heading, once, just before the first
+        /// text or heading of the body, at that line: a citation of the first chunk then starts where the
+        /// body does, not at the `<head>`.
         mutating func flushTitle() {
             guard !title.isEmpty else { return }
-            let saved = builder.sourceLine
-            builder.sourceLine = titleLine
-            builder.startBlock(.heading(level: 0, title: ""))
-            builder.append(title)
-            builder.endBlock()
-            builder.sourceLine = saved
+            let pending = title
             title = []
             inTitle = false
+            builder.startBlock(.heading(level: 0, title: ""))
+            builder.append(pending)
+            builder.endBlock()
         }
 
         func isDropped(_ tag: Tag) -> Bool {
