@@ -17,7 +17,7 @@ final class ChatEngineTests: XCTestCase {
         XCTAssertEqual(second.answer.question, "How much memory does the KV cache use?", "retrieval and answer get the rewrite")
         let condensePrompt = try XCTUnwrap(generator.calls(.condense).first?.messages.last?.content)
         XCTAssertTrue(condensePrompt.contains("User: What is the KV cache?"))
-        XCTAssertTrue(condensePrompt.contains("Last question: How much memory does it use?"))
+        XCTAssertTrue(condensePrompt.hasSuffix("Follow-up: How much memory does it use?"))
 
         // The answer prompt carries the previous turn verbatim, without its citation markers.
         let answerPrompt = try XCTUnwrap(generator.calls(.answer).last?.messages)
@@ -40,6 +40,9 @@ final class ChatEngineTests: XCTestCase {
         let third = try engine.ask("And its values?")
         XCTAssertEqual(third.turn.standaloneQuestion, "And its values? (follow-up to: What is the KV cache?)",
                        "fallbacks do not nest")
+        let standalone = try engine.ask("How does grouped-query attention shrink the cache?")
+        XCTAssertEqual(standalone.turn.standaloneQuestion, "How does grouped-query attention shrink the cache?",
+                       "a follow-up that stands on its own is used as typed")
     }
 
     func testCondenserStopsAfterItsFirstLine() throws {

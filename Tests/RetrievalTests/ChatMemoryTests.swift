@@ -94,8 +94,25 @@ final class ChatMemoryTests: XCTestCase {
                      "an answer instead of a question")
         XCTAssertNil(QuestionCondenser.clean("What do penguins eat?", original: "How big is it?", context: context),
                      "nothing in common with the conversation")
-        XCTAssertNil(QuestionCondenser.clean("What is the KV cache?", original: "How big is it?", context: context,
-                                             earlierQuestions: ["What is the KV cache?"]), "a repeat of the previous question")
+        XCTAssertNil(QuestionCondenser.clean("How big is the KV cache?", original: "How big is it?", context: context,
+                                             earlierQuestions: ["How big is the KV cache?"]), "a repeat of an earlier question")
+        XCTAssertNil(QuestionCondenser.clean("How big is it?", original: "How big is it?", context: context), "unchanged")
+        XCTAssertNil(QuestionCondenser.clean("How many bits per weight does the KV cache use?",
+                                             original: "How many bits per weight does the Q4_1 variant of it use?", context: context),
+                     "a number-bearing word was dropped")
+        XCTAssertNil(QuestionCondenser.clean("How many early tokens does the KV cache keep?",
+                                             original: "How many of those early tokens does it keep, and how long can the stream get?",
+                                             context: context), "half of the question was dropped")
+        XCTAssertEqual(QuestionCondenser.clean("How many bits per weight does the Q4_1 variant of the KV cache use?",
+                                               original: "How many bits per weight does the Q4_1 variant of it use?", context: context),
+                       "How many bits per weight does the Q4_1 variant of the KV cache use?")
+    }
+
+    func testReferencesBackAreRecognized() {
+        XCTAssertTrue(QuestionCondenser.refersBack("Which other models use it?"))
+        XCTAssertTrue(QuestionCondenser.refersBack("What does the second technique I mentioned do?"))
+        XCTAssertTrue(QuestionCondenser.refersBack("And for Llama?"), "too short to stand alone")
+        XCTAssertFalse(QuestionCondenser.refersBack("How does grouped-query attention shrink the KV cache?"))
     }
 
     func testSummarizerBoundsAndFallsBack() {
