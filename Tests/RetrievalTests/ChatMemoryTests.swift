@@ -117,15 +117,33 @@ final class ChatMemoryTests: XCTestCase {
 
     func testSummarizerBoundsAndFallsBack() {
         var budget = ChatBudget()
-        budget.summaryTokens = 12
+        budget.summaryTokens = 20      // notes: 12 tokens
         let summarizer = ConversationSummarizer(generator: ChatScriptGenerator(), budget: budget)
+        XCTAssertEqual(summarizer.notesTokens, 12)
         let long = "Updated notes: The user asked about caches. The user asked about caches. Keys and values are stored per layer. Memory grows with context length and layers."
-        let cleaned = summarizer.clean(long)
-        XCTAssertEqual(cleaned, "The user asked about caches. Keys and values are stored per layer.")
+        XCTAssertEqual(summarizer.clean(long), "The user asked about caches. Keys and values are stored per layer.")
         XCTAssertNil(summarizer.clean("  \n "))
         let turns = (1...9).map { ChatTurn(number: $0, question: "q", standaloneQuestion: "What is topic \($0)?", answer: "a") }
         let fallback = summarizer.extractive(previous: "Old notes here.", folding: turns)
-        XCTAssertLessThanOrEqual(countWords(fallback), 12)
+        XCTAssertLessThanOrEqual(countWords(fallback), 20)
         XCTAssertTrue(fallback.hasSuffix("What is topic 9?"), "the newest question is kept: \(fallback)")
+    }
+
+    func testSummaryKeepsNumbersTheNotesDropped() {
+        let summarizer = ConversationSummarizer(generator: ChatScriptGenerator(), budget: ChatBudget())
+        let turns = [ChatTurn(number: 3, question: "How big?", standaloneQuestion: "How big is the KV cache?",
+                              answer: "It takes 320 KB per token [1]. That is a lot. At a million tokens it is 330 GB.")]
+        let summary = summarizer.withFacts(notes: "The user studies the KV cache of Llama 2 70B.",
+                                           previous: "Llama 2 70B has 80 layers. It is big.", folding: turns)
+        XCTAssertEqual(summary, "The user studies the KV cache of Llama 2 70B. Llama 2 70B has 80 layers. It takes 320 KB per token. At a million tokens it is 330 GB.")
+
+        var tight = ChatBudget()
+        tight.summaryTokens = 24
+        let bounded = ConversationSummarizer(generator: ChatScriptGenerator(), budget: tight)
+            .withFacts(notes: "The user studies the KV cache of Llama 2 70B.", previous: "Llama 2 70B has 80 layers. It is big.", folding: turns)
+        XCTAssertEqual(bounded, "The user studies the KV cache of Llama 2 70B. It takes 320 KB per token. At a million tokens it is 330 GB.",
+                       "the newest facts win when the budget is tight")
+        XCTAssertEqual(summarizer.withFacts(notes: "It takes 320 KB per token, 330 GB in all.", previous: "", folding: turns),
+                       "It takes 320 KB per token, 330 GB in all.", "numbers the notes already hold are not repeated")
     }
 }
