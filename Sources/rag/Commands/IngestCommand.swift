@@ -1,4 +1,6 @@
 import Foundation
+import Index
+import ModelKit
 
 enum IngestCommand {
     static let spec = CommandSpec(
@@ -6,11 +8,39 @@ enum IngestCommand {
         summary: "add or update folders of documents in the index",
         usage: ["ingest [options] DIR..."],
         options: [
-            OptionSpec("json", help: "print a JSON summary (added, updated, removed, skipped, chunks, seconds)"),
+            OptionSpec("json", help: "print a JSON summary (added, updated, removed, skipped, chunks, seconds, timings)"),
             OptionSpec("reembed", help: "re-embed every chunk (after an embedder change)"),
             OptionSpec("int8", help: "embed with the INT8 encoder (faster, cosine >= 0.999 to fp32)"),
+            OptionSpec("max-file-mb", value: "N", help: "skip files larger than N MiB (default 32)"),
         ],
         positionals: 1...Int.max,
-        details: "Unchanged files are skipped; changed files are re-chunked and re-embedded; files gone from a folder leave the index.",
-        run: { _ in throw notBuiltYet("ingest", issue: 5) })
+        details: """
+        Unchanged files are skipped; changed files are re-chunked and re-embedded; files gone from a folder leave the index.
+        Reads .txt, .md, .html, source code, man pages (also .gz) and PDF (with pdftotext); other files are reported as skipped.
+        Ctrl-C finishes the current documents and stops; running the same command again continues.
+        """,
+        run: run)
+
+    static func run(_ invocation: Invocation) throws {
+        let arguments = invocation.arguments
+        let maxMegabytes = try arguments.int("max-file-mb", default: 32, range: 1...4096)!
+        // Check the folders before loading a model or touching the index.
+        for root in arguments.positionals {
+            do { _ = try IngestPipeline.resolveRoot(root) } catch { throw CommandFailure(message: error.description) }
+        }
+        let embedder = try BertEmbedder(models: DataPaths.models(invocation.global),
+                                        precision: arguments.flag("int8") ? .int8 : .float32)
+        let store = try IndexStore(path: DataPaths.databasePath(invocation.global), mode: .readWrite)
+        let printer = IngestProgressPrinter(console: invocation.console)
+        let interrupt = IngestInterruptHandler(console: invocation.console)
+        let pipeline = IngestPipeline(
+            store: store, embedder: embedder, counter: embedder.tokenizer,
+            options: IngestOptions(maxFileBytes: Int64(maxMegabytes) << 20, reembed: arguments.flag("reembed")),
+            cancellation: interrupt.cancellation, onEvent: printer.handle)
+        let report = try pipeline.run(roots: arguments.positionals)
+        printer.finish()
+        let summary = IngestSummary(report: report, statistics: try store.statistics(), embedder: embedder.identity)
+        invocation.console.result(arguments.flag("json") ? summary.json() : summary.text)
+        withExtendedLifetime(interrupt) {}
+    }
 }

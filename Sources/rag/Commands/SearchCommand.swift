@@ -1,4 +1,7 @@
 import Foundation
+import Index
+import ModelKit
+import Retrieval
 
 enum SearchCommand {
     static let spec = CommandSpec(
@@ -11,6 +14,60 @@ enum SearchCommand {
             OptionSpec("json", help: "print a JSON list of {path, start_line, end_line, score, text}"),
         ],
         positionals: 1...1,
-        details: "",
-        run: { _ in throw notBuiltYet("search", issue: 5) })
+        details: "dense: cosine similarity of embeddings; lexical: SQLite FTS5 bm25; hybrid: both, fused and diversified.",
+        run: run)
+
+    struct Hit: Encodable {
+        let path: String
+        let root: String
+        let heading: String
+        let startLine: Int
+        let endLine: Int
+        let score: Double
+        let text: String
+
+        enum CodingKeys: String, CodingKey {
+            case path, root, heading, score, text
+            case startLine = "start_line"
+            case endLine = "end_line"
+        }
+    }
+
+    static func run(_ invocation: Invocation) throws {
+        let arguments = invocation.arguments
+        let k = try arguments.int("k", default: 10, range: 1...1000)!
+        let modeName = try arguments.choice("mode", from: SearchMode.allCases.map(\.rawValue), default: SearchMode.hybrid.rawValue)
+        let mode = SearchMode(rawValue: modeName) ?? .hybrid
+        let query = arguments.positionals[0]
+
+        let store = try IndexStore(path: DataPaths.databasePath(invocation.global), mode: .readOnly)
+        guard let stored = try store.embedderIdentity(), try store.statistics().vectorCount > 0 else {
+            throw CommandFailure(message: "the index at \(store.path) is empty: run 'rag ingest DIR' first")
+        }
+        // Embed the query with the encoder the index was built with.
+        let precision: BertPrecision = stored.name.hasSuffix("-int8") ? .int8 : .float32
+        let embedder = try BertEmbedder(models: DataPaths.models(invocation.global), precision: precision)
+        try store.checkEmbedder(embedder.identity)
+
+        let retriever = try HybridRetriever(corpus: IndexStoreCorpus(store: store), embedder: embedder)
+        let result = try retriever.search(query, k: k, mode: mode)
+        let hits = result.chunks.map { found in
+            Hit(path: found.chunk.path, root: found.chunk.rootPath, heading: found.chunk.heading,
+                startLine: found.chunk.startLine, endLine: found.chunk.endLine, score: found.score, text: found.chunk.text)
+        }
+        invocation.console.debug(String(format: "embed %.1f ms, search %.1f ms", result.embedSeconds * 1000, result.searchSeconds * 1000))
+        if arguments.flag("json") {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            invocation.console.result(String(decoding: try encoder.encode(hits), as: UTF8.self))
+            return
+        }
+        if hits.isEmpty { invocation.console.info("no matching chunks") }
+        for (rank, hit) in hits.enumerated() {
+            let heading = hit.heading.isEmpty ? "" : "  [\(hit.heading)]"
+            invocation.console.result("\(rank + 1). \(hit.path):\(hit.startLine)-\(hit.endLine)  " + String(format: "%.4f", hit.score) + heading)
+            let preview = hit.text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+            invocation.console.result("   " + (preview.count > 240 ? preview.prefix(240) + "…" : preview))
+        }
+    }
 }

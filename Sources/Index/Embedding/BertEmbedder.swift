@@ -1,0 +1,83 @@
+import Foundation
+import ModelKit
+
+/// all-MiniLM-L6-v2 sentence embeddings: WordPiece → BERT encoder → mean pooling → L2 normalization.
+/// fp32 (matches sentence-transformers to ~1e-7) or int8 dense layers (`precision: .int8`, its own identity).
+public final class BertEmbedder: TextEmbedder {
+    public let identity: EmbedderIdentity
+    public let tokenizer: WordPieceTokenizer
+    public let config: BertConfig
+    public let precision: BertPrecision
+    private let encoder: BertEncoder
+    /// Tokens per forward pass: bounds activation memory (~60 MB at 8192).
+    public let maxBatchTokens: Int
+
+    /// The installed model (`minilm/` in the models directory).
+    public convenience init(models: ModelLocator, precision: BertPrecision = .float32,
+                            threads: Int = ComputeThreads.defaultCount) throws {
+        try self.init(weightsPath: models.path(of: KnownModels.embedderWeights),
+                      vocabularyPath: models.path(of: KnownModels.embedderVocab),
+                      configPath: models.path(of: KnownModels.embedderConfig),
+                      precision: precision, threads: threads)
+    }
+
+    /// Explicit files: `model.safetensors`, `vocab.txt`, `config.json`.
+    public init(weightsPath: String, vocabularyPath: String, configPath: String,
+                precision: BertPrecision = .float32, threads: Int = ComputeThreads.defaultCount,
+                maxBatchTokens: Int = 8192) throws {
+        let config = try BertConfig.load(path: configPath)
+        let vocabulary = try WordPieceVocabulary(path: vocabularyPath)
+        guard vocabulary.tokens.count == config.vocabularySize else {
+            throw BertEmbedderError.vocabularyMismatch(vocabularyPath: vocabularyPath, tokens: vocabulary.tokens.count,
+                                                       configVocabulary: config.vocabularySize)
+        }
+        let file = try SafetensorsFile(path: weightsPath)
+        let weights = try BertWeights(file: file, config: config, precision: precision)
+        self.config = config
+        self.precision = precision
+        self.tokenizer = WordPieceTokenizer(vocabulary: vocabulary, maxTokens: min(256, config.maxPositions))
+        self.encoder = BertEncoder(weights: weights, threads: threads)
+        self.maxBatchTokens = max(maxBatchTokens, tokenizer.maxTokens)
+        self.identity = EmbedderIdentity(
+            name: KnownModels.embedderName + (precision == .int8 ? "-int8" : ""),
+            modelSHA256: KnownModels.embedderWeights.sha256,
+            dimension: config.hiddenSize)
+    }
+
+    public func embed(_ texts: [String]) throws -> [[Float]] {
+        embed(tokenized: tokenize(texts))
+    }
+
+    /// Model inputs of `texts` ([CLS] … [SEP], truncated), tokenized in parallel.
+    public func tokenize(_ texts: [String]) -> [[Int32]] {
+        var inputs = [[Int32]](repeating: [], count: texts.count)
+        inputs.withUnsafeMutableBufferPointer { buffer in
+            let output = UnsafeSendableBox(buffer)
+            ComputeThreads.parallelRanges(texts.count, parts: texts.count >= 8 ? encoder.threads : 1) { range in
+                for index in range { output.value[index] = tokenizer.encodeForModel(texts[index]) }
+            }
+        }
+        return inputs
+    }
+
+    /// Embeddings of already tokenized model inputs (each from `tokenizer.encodeForModel`).
+    /// Sequences are sorted by length and packed into forward passes of at most `maxBatchTokens` tokens.
+    public func embed(tokenized inputs: [[Int32]]) -> [[Float]] {
+        var results = [[Float]](repeating: [], count: inputs.count)
+        let order = inputs.indices.sorted { inputs[$0].count > inputs[$1].count }
+        var start = 0
+        while start < order.count {
+            var end = start, tokens = 0
+            while end < order.count, end == start || tokens + inputs[order[end]].count <= maxBatchTokens {
+                tokens += inputs[order[end]].count
+                end += 1
+            }
+            let batch = Array(order[start..<end])
+            for (index, vector) in zip(batch, encoder.embed(batch.map { inputs[$0] })) {
+                results[index] = vector
+            }
+            start = end
+        }
+        return results
+    }
+}

@@ -1,0 +1,275 @@
+import Foundation
+
+/// Folders → index: walk, read, load, chunk, embed, store. Incremental and restartable:
+///
+/// - a file whose size and mtime match the index is not read; one whose hash matches is only touched;
+/// - each batch of documents is written in one transaction with all its chunks and vectors, so a crash
+///   (even `kill -9`) leaves only complete documents, and a re-run picks up where it stopped;
+/// - files gone from a root are removed at the end, only after a complete, uninterrupted walk;
+/// - a file with the same content as one already indexed (a rename or copy) reuses its vectors.
+public final class IngestPipeline {
+    let store: IndexStore
+    let embedder: any TextEmbedder
+    let chunker: Chunker
+    let loader: DocumentLoader
+    let options: IngestOptions
+    let cancellation: IngestCancellation
+    let onEvent: (IngestEvent) -> Void
+
+    private var report = IngestReport()
+    private var pending: [PendingDocument] = []
+    private var pendingChunkCount = 0
+    private var filesDone = 0
+    private var filesTotal = 0
+    private var startTime = Date()
+
+    /// A document loaded and chunked, waiting for its vectors and its transaction.
+    struct PendingDocument {
+        var rootID: Int64
+        var facts: DocumentFacts
+        var chunks: [TextChunk]
+        var source: LoadedDocument?
+        /// Vectors copied from an identical document (nil: embed).
+        var reused: [EmbeddedChunk]?
+        var isUpdate: Bool
+        var vectors: [[Float]] = []
+    }
+
+    public init(store: IndexStore, embedder: any TextEmbedder, counter: any EmbeddingTokenCounter,
+                options: IngestOptions = IngestOptions(), loader: DocumentLoader = DocumentLoader(),
+                cancellation: IngestCancellation = IngestCancellation(), onEvent: @escaping (IngestEvent) -> Void = { _ in }) {
+        self.store = store
+        self.embedder = embedder
+        self.chunker = Chunker(counter: counter, overlapFraction: options.overlapFraction)
+        self.loader = loader
+        self.options = options
+        self.cancellation = cancellation
+        self.onEvent = onEvent
+    }
+
+    /// Canonical absolute folder path for a root argument (symlinks resolved), or a typed error.
+    public static func resolveRoot(_ argument: String) throws(IndexError) -> String {
+        let absolute = URL(fileURLWithPath: argument).standardizedFileURL.resolvingSymlinksInPath().path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: absolute, isDirectory: &isDirectory) else { throw .rootNotFound(path: argument) }
+        guard isDirectory.boolValue else { throw .rootNotADirectory(path: argument) }
+        return absolute
+    }
+
+    public func run(roots arguments: [String]) throws(IndexError) -> IngestReport {
+        startTime = Date()
+        report = IngestReport()
+        var roots: [String] = []
+        for argument in arguments {
+            let root = try Self.resolveRoot(argument)
+            if !roots.contains(root) { roots.append(root) }
+        }
+
+        let identity = embedder.identity
+        if options.reembed {
+            try store.resetVectors(for: identity)
+        } else {
+            try store.claim(for: identity)
+        }
+
+        // Walk every root first, so progress knows the total.
+        var walks: [(root: String, rootID: Int64, files: [FoundFile])] = []
+        for root in roots {
+            let walkStart = Date()
+            let walk = FileWalker(maxFileBytes: options.maxFileBytes).walk(root: root)
+            report.timings.walk += Date().timeIntervalSince(walkStart)
+            let rootID = try store.transaction { () throws(IndexError) in try store.rootID(for: root) }
+            for skipped in walk.skipped { skip(root: root, skipped) }
+            walks.append((root, rootID, walk.files))
+            onEvent(.walked(root: root, files: walk.files.count, skipped: walk.skipped.count))
+        }
+        filesTotal = walks.reduce(0) { $0 + $1.files.count }
+
+        var walkedRoots: [(rootID: Int64, seen: Set<String>, states: [String: DocumentState])] = []
+        rootLoop: for walk in walks {
+            let states = try store.documentStates(rootID: walk.rootID)
+            var seen: Set<String> = []
+            for file in walk.files {
+                if cancellation.isCancelled { break rootLoop }
+                if try handle(file, root: walk.root, rootID: walk.rootID, state: states[file.relativePath]) {
+                    seen.insert(file.relativePath)
+                }
+                filesDone += 1
+                report.filesSeen += 1
+                emitProgress(file.relativePath)
+            }
+            walkedRoots.append((walk.rootID, seen, states))
+        }
+        try flush()
+        report.interrupted = cancellation.isCancelled
+
+        if !report.interrupted {
+            try removeVanished(walkedRoots)
+            try embedMissingVectors()
+        }
+        if !cancellation.isCancelled {
+            try store.transaction { () throws(IndexError) in try store.recordIngestFinished(at: Date().timeIntervalSince1970) }
+        }
+        report.interrupted = cancellation.isCancelled
+        report.seconds = Date().timeIntervalSince(startTime)
+        return report
+    }
+
+    /// Decides what to do with one file. Returns whether the file stays in the index (seen).
+    private func handle(_ file: FoundFile, root: String, rootID: Int64, state: DocumentState?) throws(IndexError) -> Bool {
+        if let state, state.size == file.size, state.mtime == file.mtime {
+            report.unchanged += 1
+            return true
+        }
+        let readStart = Date()
+        let bytes: [UInt8]
+        do {
+            bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: file.absolutePath), options: .mappedIfSafe))
+        } catch {
+            report.timings.read += Date().timeIntervalSince(readStart)
+            skip(root: root, SkippedFile(path: file.relativePath, reason: .unreadable(FileWalker.reason(from: error))))
+            return false
+        }
+        let sha256 = SHA256.hex(of: bytes)
+        report.timings.read += Date().timeIntervalSince(readStart)
+
+        if let state, state.sha256 == sha256 {
+            let writeStart = Date()
+            try store.transaction { () throws(IndexError) in try store.touchDocument(id: state.id, size: file.size, mtime: file.mtime) }
+            report.timings.write += Date().timeIntervalSince(writeStart)
+            report.unchanged += 1
+            return true
+        }
+
+        let parseStart = Date()
+        let outcome = loader.load(name: (file.relativePath as NSString).lastPathComponent, path: file.absolutePath, bytes: bytes)
+        report.timings.parse += Date().timeIntervalSince(parseStart)
+        guard case .loaded(let document) = outcome else {
+            if case .skipped(let reason) = outcome { skip(root: root, SkippedFile(path: file.relativePath, reason: reason)) }
+            return false
+        }
+
+        let facts = DocumentFacts(path: file.relativePath, sha256: sha256, size: file.size, mtime: file.mtime,
+                                  format: document.format.rawValue)
+        if let reused = try store.reusableChunks(sha256: sha256, format: facts.format, dimension: embedder.identity.dimension) {
+            pending.append(PendingDocument(rootID: rootID, facts: facts, chunks: [], reused: reused, isUpdate: state != nil))
+        } else {
+            let chunkStart = Date()
+            let chunks = chunker.chunk(document)
+            report.timings.chunk += Date().timeIntervalSince(chunkStart)
+            pending.append(PendingDocument(rootID: rootID, facts: facts, chunks: chunks, source: document, reused: nil,
+                                           isUpdate: state != nil))
+            pendingChunkCount += chunks.count
+        }
+        if pendingChunkCount >= options.embedBatchSize { try flush() }
+        return true
+    }
+
+    /// Embeds the pending documents' chunks (in batches across documents) and writes them in one transaction.
+    private func flush() throws(IndexError) {
+        guard !pending.isEmpty else { return }
+        // Flatten the texts that need vectors.
+        var owners: [(document: Int, chunk: Int)] = []
+        for (documentIndex, document) in pending.enumerated() where document.reused == nil {
+            for chunkIndex in document.chunks.indices { owners.append((documentIndex, chunkIndex)) }
+            pending[documentIndex].vectors = Array(repeating: [], count: document.chunks.count)
+        }
+        var start = 0
+        while start < owners.count {
+            let batch = owners[start..<min(owners.count, start + options.embedBatchSize)]
+            let texts = batch.map { pending[$0.document].chunks[$0.chunk].text }
+            let vectors = try embed(texts)
+            for (owner, vector) in zip(batch, vectors) { pending[owner.document].vectors[owner.chunk] = vector }
+            start += batch.count
+            report.chunksEmbedded += batch.count
+            emitProgress(nil)
+        }
+
+        let writeStart = Date()
+        let dimension = embedder.identity.dimension
+        try store.transaction { () throws(IndexError) in
+            for document in pending {
+                let records = document.reused ?? records(for: document)
+                try store.replaceDocument(rootID: document.rootID, facts: document.facts, chunks: records, dimension: dimension)
+                report.chunksWritten += records.count
+            }
+        }
+        report.timings.write += Date().timeIntervalSince(writeStart)
+        for document in pending {
+            if document.isUpdate { report.updated += 1 } else { report.added += 1 }
+            if document.reused != nil { report.reused += 1 }
+        }
+        pending = []
+        pendingChunkCount = 0
+        emitProgress(nil)
+    }
+
+    private func records(for document: PendingDocument) -> [EmbeddedChunk] {
+        document.chunks.enumerated().map { ordinal, chunk in
+            let firstLine = document.source?.sourceLine(ofTextLine: chunk.lineRange.lowerBound) ?? chunk.lineRange.lowerBound
+            let lastLine = document.source?.sourceLine(ofTextLine: chunk.lineRange.upperBound) ?? chunk.lineRange.upperBound
+            return EmbeddedChunk(ordinal: ordinal, text: chunk.text, heading: chunk.headingPath.joined(separator: " > "),
+                                 characterRange: chunk.characterRange, lineRange: firstLine...max(firstLine, lastLine),
+                                 tokenCount: chunk.tokenCount, vector: document.vectors[ordinal])
+        }
+    }
+
+    private func embed(_ texts: [String]) throws(IndexError) -> [[Float]] {
+        let embedStart = Date()
+        defer { report.timings.embed += Date().timeIntervalSince(embedStart) }
+        let vectors: [[Float]]
+        do {
+            vectors = try embedder.embed(texts)
+        } catch {
+            throw .embedderFailed(message: String(describing: error))
+        }
+        let dimension = embedder.identity.dimension
+        guard vectors.count == texts.count, vectors.allSatisfy({ $0.count == dimension }) else {
+            throw .badEmbedding(expectedCount: texts.count, actualCount: vectors.count, dimension: dimension)
+        }
+        return vectors
+    }
+
+    /// Deletes documents of the walked roots that the walk did not find (deleted, renamed, now skipped).
+    private func removeVanished(_ roots: [(rootID: Int64, seen: Set<String>, states: [String: DocumentState])]) throws(IndexError) {
+        let writeStart = Date()
+        try store.transaction { () throws(IndexError) in
+            for root in roots {
+                for (path, state) in root.states where !root.seen.contains(path) {
+                    try store.removeDocument(id: state.id)
+                    report.removed += 1
+                }
+            }
+        }
+        report.timings.write += Date().timeIntervalSince(writeStart)
+    }
+
+    /// Gives every chunk without a vector one (all of them after `--reembed`), batch by batch.
+    private func embedMissingVectors() throws(IndexError) {
+        let missing = try store.countChunksMissingVectors()
+        guard missing > 0 else { return }
+        onEvent(.reembedding(chunks: missing))
+        while !cancellation.isCancelled {
+            let rows = try store.chunksMissingVectors(limit: options.embedBatchSize)
+            if rows.isEmpty { break }
+            let vectors = try embed(rows.map(\.text))
+            let writeStart = Date()
+            try store.transaction { () throws(IndexError) in
+                for (row, vector) in zip(rows, vectors) { try store.setVector(chunkID: row.id, vector: vector) }
+            }
+            report.timings.write += Date().timeIntervalSince(writeStart)
+            report.chunksEmbedded += rows.count
+            emitProgress(nil)
+        }
+    }
+
+    private func skip(root: String, _ file: SkippedFile) {
+        report.skipped.append((root, file))
+        onEvent(.skipped(root: root, file: file))
+    }
+
+    private func emitProgress(_ currentFile: String?) {
+        onEvent(.progress(IngestProgress(filesDone: filesDone, filesTotal: filesTotal, chunksDone: report.chunksEmbedded,
+                                         elapsed: Date().timeIntervalSince(startTime), currentFile: currentFile)))
+    }
+}

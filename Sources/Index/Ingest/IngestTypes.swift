@@ -1,0 +1,96 @@
+import Foundation
+
+/// Settings of one ingest run.
+public struct IngestOptions: Sendable {
+    /// Files larger than this are skipped (and reported).
+    public var maxFileBytes: Int64
+    /// Drop every vector and embed all chunks again with the current embedder.
+    public var reembed: Bool
+    /// Chunks per embedder call (batches cross document boundaries).
+    public var embedBatchSize: Int
+    /// Fraction of a chunk repeated at the start of the next one in the same section.
+    public var overlapFraction: Double
+
+    public init(maxFileBytes: Int64 = 32 << 20, reembed: Bool = false, embedBatchSize: Int = 32, overlapFraction: Double = 0.15) {
+        self.maxFileBytes = maxFileBytes
+        self.reembed = reembed
+        self.embedBatchSize = embedBatchSize
+        self.overlapFraction = overlapFraction
+    }
+}
+
+/// Set from a signal handler (Ctrl-C): the ingest finishes the documents in hand and stops.
+public final class IngestCancellation: @unchecked Sendable {
+    private let lock = NSLock()
+    private var requested = false
+
+    public init() {}
+
+    public func cancel() {
+        lock.lock()
+        requested = true
+        lock.unlock()
+    }
+
+    public var isCancelled: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return requested
+    }
+}
+
+/// Where the time of an ingest went, in seconds.
+public struct IngestTimings: Sendable, Equatable, Codable {
+    /// Listing folders.
+    public var walk: Double = 0
+    /// Reading files and hashing them.
+    public var read: Double = 0
+    /// Turning bytes into text and structure (HTML, roff, PDF…).
+    public var parse: Double = 0
+    public var chunk: Double = 0
+    public var embed: Double = 0
+    /// SQLite transactions.
+    public var write: Double = 0
+
+    public init() {}
+}
+
+/// What an ingest did.
+public struct IngestReport: Sendable {
+    public var added = 0
+    public var updated = 0
+    public var unchanged = 0
+    public var removed = 0
+    /// Added or updated documents whose vectors were copied from a document with the same content (renames, copies).
+    public var reused = 0
+    /// Skipped files with their root.
+    public var skipped: [(root: String, file: SkippedFile)] = []
+    /// Chunks written for added and updated documents.
+    public var chunksWritten = 0
+    /// Chunks that went through the embedder (new text, or `--reembed`).
+    public var chunksEmbedded = 0
+    public var filesSeen = 0
+    public var seconds = 0.0
+    public var timings = IngestTimings()
+    /// Stopped early by a cancellation (Ctrl-C): nothing was removed, completed documents are kept.
+    public var interrupted = false
+
+    public init() {}
+}
+
+/// Progress, reported after every file and every embedder batch.
+public struct IngestProgress: Sendable {
+    public var filesDone: Int
+    public var filesTotal: Int
+    public var chunksDone: Int
+    public var elapsed: Double
+    /// The file just handled (relative path).
+    public var currentFile: String?
+}
+
+public enum IngestEvent: Sendable {
+    case walked(root: String, files: Int, skipped: Int)
+    case progress(IngestProgress)
+    case skipped(root: String, file: SkippedFile)
+    case reembedding(chunks: Int)
+}

@@ -1,0 +1,128 @@
+import Foundation
+
+/// A document row as the index holds it.
+public struct StoredDocument: Sendable, Equatable {
+    public let id: Int64
+    public let rootPath: String
+    /// Relative to `rootPath`.
+    public let path: String
+    public let sha256: String
+    public let size: Int64
+    public let mtime: Double
+    public let format: String
+    public let indexedAt: Double
+    public let chunkCount: Int
+
+    public var absolutePath: String { (rootPath as NSString).appendingPathComponent(path) }
+}
+
+/// A chunk row with what a citation needs.
+public struct StoredChunk: Sendable, Equatable {
+    public let id: Int64
+    public let documentId: Int64
+    public let ordinal: Int
+    public let rootPath: String
+    /// Document path relative to `rootPath`.
+    public let path: String
+    /// Heading path joined with " > " (empty when the chunk sits before any heading).
+    public let heading: String
+    /// Unicode scalar offsets into the document's extracted text, end exclusive.
+    public let charStart: Int
+    public let charEnd: Int
+    /// 1-based, inclusive lines of the source file.
+    public let startLine: Int
+    public let endLine: Int
+    public let tokenCount: Int
+    public let text: String
+
+    public var absolutePath: String { (rootPath as NSString).appendingPathComponent(path) }
+}
+
+/// A chunk ready to be written, with its vector.
+public struct EmbeddedChunk: Sendable, Equatable {
+    public var ordinal: Int
+    public var text: String
+    public var heading: String
+    public var characterRange: Range<Int>
+    public var lineRange: ClosedRange<Int>
+    public var tokenCount: Int
+    /// `dimension` floats, L2-normalized.
+    public var vector: [Float]
+
+    public init(ordinal: Int, text: String, heading: String, characterRange: Range<Int>,
+                lineRange: ClosedRange<Int>, tokenCount: Int, vector: [Float]) {
+        self.ordinal = ordinal
+        self.text = text
+        self.heading = heading
+        self.characterRange = characterRange
+        self.lineRange = lineRange
+        self.tokenCount = tokenCount
+        self.vector = vector
+    }
+}
+
+/// What the ingest needs to decide whether a file changed.
+public struct DocumentState: Sendable, Equatable {
+    public let id: Int64
+    public let size: Int64
+    public let mtime: Double
+    public let sha256: String
+    public let format: String
+}
+
+/// The file facts stored with a document.
+public struct DocumentFacts: Sendable, Equatable {
+    public var path: String
+    public var sha256: String
+    public var size: Int64
+    public var mtime: Double
+    public var format: String
+
+    public init(path: String, sha256: String, size: Int64, mtime: Double, format: String) {
+        self.path = path
+        self.sha256 = sha256
+        self.size = size
+        self.mtime = mtime
+        self.format = format
+    }
+}
+
+/// Every chunk vector in one contiguous row-major matrix: row i belongs to `chunkIds[i]`.
+public struct ChunkVectors: Sendable {
+    public let chunkIds: [Int64]
+    /// [count, dimension]
+    public let values: [Float]
+    public let dimension: Int
+
+    public var count: Int { chunkIds.count }
+
+    public init(chunkIds: [Int64], values: [Float], dimension: Int) {
+        precondition(values.count == chunkIds.count * dimension, "matrix is not [count, dimension]")
+        self.chunkIds = chunkIds
+        self.values = values
+        self.dimension = dimension
+    }
+}
+
+/// Per-root counts for `rag status`.
+public struct RootSummary: Sendable, Equatable {
+    public let id: Int64
+    public let path: String
+    public let documentCount: Int
+    public let chunkCount: Int
+}
+
+/// What `rag status` shows.
+public struct IndexStatistics: Sendable, Equatable {
+    public let path: String
+    public let schemaVersion: Int
+    public let roots: [RootSummary]
+    public let documentCount: Int
+    public let chunkCount: Int
+    public let vectorCount: Int
+    /// Database file plus its write-ahead log.
+    public let databaseBytes: Int64
+    public let embedder: EmbedderIdentity?
+    /// Seconds since 1970 of the last completed ingest.
+    public let lastIngest: Double?
+}

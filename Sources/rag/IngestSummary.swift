@@ -1,0 +1,89 @@
+import Foundation
+import Index
+
+/// The result of `rag ingest`, as printed by `--json`.
+struct IngestSummary: Encodable {
+    struct Skipped: Encodable {
+        let root: String
+        let path: String
+        let reason: String
+        let detail: String
+    }
+
+    struct Timings: Encodable {
+        let walk: Double
+        let read: Double
+        let parse: Double
+        let chunk: Double
+        let embed: Double
+        let write: Double
+    }
+
+    let added: Int
+    let updated: Int
+    let removed: Int
+    let unchanged: Int
+    let reused: Int
+    let skipped: [Skipped]
+    let skippedByReason: [String: Int]
+    let files: Int
+    let chunks: Int
+    let chunksEmbedded: Int
+    let seconds: Double
+    let filesPerSecond: Double
+    let chunksPerSecond: Double
+    let timings: Timings
+    let databaseBytes: Int64
+    let database: String
+    let embedder: String
+    let interrupted: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case added, updated, removed, unchanged, reused, skipped, files, chunks, seconds, timings, database, embedder, interrupted
+        case skippedByReason = "skipped_by_reason"
+        case chunksEmbedded = "chunks_embedded"
+        case filesPerSecond = "files_per_second"
+        case chunksPerSecond = "chunks_per_second"
+        case databaseBytes = "database_bytes"
+    }
+
+    init(report: IngestReport, statistics: IndexStatistics, embedder: EmbedderIdentity) {
+        added = report.added
+        updated = report.updated
+        removed = report.removed
+        unchanged = report.unchanged
+        reused = report.reused
+        skipped = report.skipped.map { Skipped(root: $0.root, path: $0.file.path, reason: $0.file.reason.key, detail: $0.file.reason.description) }
+        skippedByReason = Dictionary(report.skipped.map { ($0.file.reason.key, 1) }, uniquingKeysWith: +)
+        files = report.filesSeen
+        chunks = report.chunksWritten
+        chunksEmbedded = report.chunksEmbedded
+        seconds = Self.round(report.seconds)
+        filesPerSecond = report.seconds > 0 ? Self.round(Double(report.filesSeen) / report.seconds) : 0
+        chunksPerSecond = report.seconds > 0 ? Self.round(Double(report.chunksEmbedded) / report.seconds) : 0
+        let t = report.timings
+        timings = Timings(walk: Self.round(t.walk), read: Self.round(t.read), parse: Self.round(t.parse),
+                          chunk: Self.round(t.chunk), embed: Self.round(t.embed), write: Self.round(t.write))
+        databaseBytes = statistics.databaseBytes
+        database = statistics.path
+        self.embedder = embedder.name
+        interrupted = report.interrupted
+    }
+
+    static func round(_ value: Double) -> Double { (value * 1000).rounded() / 1000 }
+
+    func json() -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: (try? encoder.encode(self)) ?? Data("{}".utf8), as: UTF8.self)
+    }
+
+    /// One line for people.
+    var text: String {
+        var parts = ["added \(added)", "updated \(updated)", "removed \(removed)", "unchanged \(unchanged)"]
+        if !skipped.isEmpty { parts.append("skipped \(skipped.count)") }
+        let speed = String(format: "%.1f s, %.1f files/s, %.1f chunks/s", seconds, filesPerSecond, chunksPerSecond)
+        return parts.joined(separator: ", ") + "; \(chunks) chunks written, \(chunksEmbedded) embedded in " + speed
+            + (interrupted ? " (interrupted: run the same command again to finish)" : "")
+    }
+}
