@@ -123,6 +123,8 @@ final class ChatMemoryTests: XCTestCase {
         let long = "Updated notes: The user asked about caches. The user asked about caches. Keys and values are stored per layer. Memory grows with context length and layers."
         XCTAssertEqual(summarizer.clean(long), "The user asked about caches. Keys and values are stored per layer.")
         XCTAssertNil(summarizer.clean("  \n "))
+        XCTAssertEqual(summarizer.clean("The user asked about caches.\n\nAdditional questions:\nWhat is Llama 5?"),
+                       "The user asked about caches.", "only the first paragraph is notes")
         let turns = (1...9).map { ChatTurn(number: $0, question: "q", standaloneQuestion: "What is topic \($0)?", answer: "a") }
         let fallback = summarizer.extractive(previous: "Old notes here.", folding: turns)
         XCTAssertLessThanOrEqual(countWords(fallback), 20)

@@ -19,9 +19,21 @@ public struct ConversationSummarizer {
     }
 
     public static let instruction = """
-        You keep short notes about a conversation. Update the notes with the new exchanges. \
-        Keep the topics, names, numbers and facts. Write at most four short sentences. No greetings, no lists.
+        You write short notes about a conversation: what the user asked about and the key facts of the answers. \
+        Write two or three short sentences. Keep names and numbers exactly.
         """
+
+    /// One worked example, shown as an earlier turn (a 135M model follows an example better than a description).
+    public static let example = (
+        previous: "",
+        transcript: """
+            User: What is Python?
+            Assistant: Python is a programming language created by Guido van Rossum in 1991.
+            User: Who maintains it today?
+            Assistant: The Python Software Foundation maintains it.
+            """,
+        notes: "The user asked about Python, a programming language created by Guido van Rossum in 1991. "
+            + "It is maintained by the Python Software Foundation.")
 
     public struct Outcome: Sendable, Equatable {
         public var summary: String
@@ -37,9 +49,16 @@ public struct ConversationSummarizer {
             "User: \(turn.standaloneQuestion)\nAssistant: \(ConversationMemory.withoutCitations(turn.answer))"
         }.joined(separator: "\n")
         let bounded = Self.keepEnd(of: transcript, tokens: budget.summarizerInputTokens, countTokens: generator.countTokens)
-        let notes = previous.isEmpty ? "(none yet)" : previous
-        let user = "Notes so far: \(notes)\n\nNew exchanges:\n\(bounded)\n\nUpdated notes:"
-        return [PromptMessage(.system, Self.instruction), PromptMessage(.user, user)]
+        return [
+            PromptMessage(.system, Self.instruction),
+            PromptMessage(.user, Self.request(previous: Self.example.previous, transcript: Self.example.transcript)),
+            PromptMessage(.assistant, Self.example.notes),
+            PromptMessage(.user, Self.request(previous: previous, transcript: bounded)),
+        ]
+    }
+
+    static func request(previous: String, transcript: String) -> String {
+        "Notes so far: \(previous.isEmpty ? "(none yet)" : previous)\n\nNew exchanges:\n\(transcript)\n\nUpdated notes:"
     }
 
     /// Tokens of the model's notes; the rest of the summary budget keeps number-bearing facts.
@@ -89,10 +108,12 @@ public struct ConversationSummarizer {
             .filter { $0.contains(where: \.isNumber) }
     }
 
-    /// The model's notes: label stripped, repeated sentences dropped, whitespace collapsed, cut to the budget
-    /// at a sentence end where possible. Nil when nothing is left.
+    /// The model's notes: the first paragraph (what follows a blank line is the model rambling on), label
+    /// stripped, repeated sentences dropped, whitespace collapsed, cut to the notes budget at a sentence end
+    /// where possible. Nil when nothing is left.
     public func clean(_ raw: String) -> String? {
         var text = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        if let blank = text.range(of: "\n\n") { text = String(text[..<blank.lowerBound]) }
         for label in ["updated notes:", "notes:", "summary:"] where text.lowercased().hasPrefix(label) {
             text = String(text.dropFirst(label.count))
         }
