@@ -100,3 +100,18 @@ extension BLAS {
         return try body()
     }
 }
+
+extension BLAS {
+    /// C[m, n] = A[m, k] · B[n, k]ᵀ (+ C when `accumulate`). Row-major, leading dimensions = row lengths.
+    /// (The raw-pointer form the generator's prefill uses; `gemm` above is the shape-checked general form.)
+    public static func matmulTransposedB(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
+                                         m: Int, n: Int, k: Int, ldc: Int? = nil, accumulate: Bool = false) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k),
+                    1, a, Int32(k), b, Int32(k), accumulate ? 1 : 0, c, Int32(ldc ?? n))
+    }
+
+    /// Σ x[i]·y[i].
+    public static func dot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, count: Int) -> Float {
+        cblas_sdot(Int32(count), x, 1, y, 1)
+    }
+}

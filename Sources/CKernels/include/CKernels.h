@@ -35,4 +35,44 @@ void rag_int8_gemm_portable(const uint8_t *a, const float *a_scales, int rows, i
                             const int8_t *packed, const float *w_scales, const float *bias, int outputs,
                             float *out, int out_stride);
 
+/// 1 when the quantized kernels below run their AVX2/FMA/F16C paths on this CPU.
+int rag_quant_kernels_use_avx2(void);
+
+/// Forces the portable C paths (0) or allows SIMD again (1); for tests comparing both.
+void rag_quant_kernels_allow_simd(int allow);
+
+// Quantized matrix-vector products with fp32 activations (activations are never quantized).
+// `weights` points at row 0 of a row-major matrix whose rows are `rowBytes` bytes of ggml blocks,
+// each row holding `n` elements (n a multiple of 32). For r in [rowStart, rowEnd): y[r] = dot(row r, x).
+// Scalar Swift twins: ModelKit `QuantDotReference`.
+
+/// Q4_1 blocks (20 bytes / 32 elements: d f16, m f16, 16 bytes of nibbles).
+/// `blockSums[b]` must hold the sum of x[32b ..< 32b+32] (the `m` term needs it; computed once per vector).
+void rag_matvec_q4_1(const void *weights, size_t rowBytes, const float *x, const float *blockSums,
+                     float *y, int64_t rowStart, int64_t rowEnd, int64_t n);
+
+/// Q8_0 blocks (34 bytes / 32 elements: d f16, 32 int8).
+void rag_matvec_q8_0(const void *weights, size_t rowBytes, const float *x,
+                     float *y, int64_t rowStart, int64_t rowEnd, int64_t n);
+
+/// Sums of consecutive groups of 32 floats: sums[b] = x[32b] + ... + x[32b+31], for n/32 groups.
+void rag_block_sums_32(const float *x, float *sums, int64_t n);
+
+// Dequantizers used to build fp32 weight panels for prefill (twins: ModelKit `Dequantize`).
+void rag_dequantize_q4_1(const void *blocks, float *out, int64_t n);
+void rag_dequantize_q8_0(const void *blocks, float *out, int64_t n);
+
+
+// One key block of FlashAttention-style online softmax (twin: Generator `AttentionBlockReference`).
+// For each query row r (q: [rows, headDim]) and keys j in 0 ..< min(keyCount, limits[r] + 1)
+// (limits == NULL: all keyCount keys; limits[r] < 0: this block is skipped for row r):
+//   s_j = scale · q_r · k_j;  m' = max(m[r], max_j s_j);
+//   acc[r] = acc[r]·e^(m[r]−m') + Σ_j e^(s_j−m') v_j;  l[r] = l[r]·e^(m[r]−m') + Σ_j e^(s_j−m');  m[r] = m'.
+// keys, values: [keyCount, headDim] (contiguous rows); acc: [rows, headDim]; scores: scratch of keyCount floats.
+// Start with m = −inf, l = 0, acc = 0; the output is acc / l.
+void rag_attention_block(const float *q, int64_t rows, int64_t headDim,
+                         const float *keys, const float *values, int64_t keyCount,
+                         const int64_t *limits, float scale,
+                         float *m, float *l, float *acc, float *scores);
+
 #endif

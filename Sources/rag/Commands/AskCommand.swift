@@ -1,4 +1,5 @@
 import Foundation
+import Retrieval
 
 enum AskCommand {
     static let spec = CommandSpec(
@@ -6,20 +7,172 @@ enum AskCommand {
         summary: "answer a question from the indexed documents, with citations",
         usage: ["ask [options] QUESTION"],
         options: [
-            OptionSpec("k", short: "k", value: "N", help: "number of chunks to retrieve (default 8)"),
-            OptionSpec("budget", value: "TOKENS", help: "token budget for the retrieved context (default 1500)"),
+            OptionSpec("k", short: "k", value: "N", help: "chunks to retrieve (default 8)"),
+            OptionSpec("budget", value: "TOKENS", help: "token budget of the sources in the prompt (default 1500)"),
             OptionSpec("temperature", value: "T", help: "sampling temperature, 0 = greedy (default 0)"),
             OptionSpec("seed", value: "N", help: "random seed for sampling"),
             OptionSpec("max-tokens", value: "N", help: "maximum answer length in tokens (default 256)"),
             OptionSpec("no-generate", help: "print the retrieved context only"),
             OptionSpec("json", help: "print one JSON object: answer, sources, route, timings, tokens"),
             OptionSpec("route", value: "ROUTE", help: "rag | document | long | auto (default auto)"),
-            OptionSpec("doc", value: "PATH", help: "answer from this whole document"),
-            OptionSpec("explain", help: "print the route taken and why"),
-            OptionSpec("attention", value: "POLICY", help: "dense | window | topk"),
-            OptionSpec("window", value: "W", help: "window size for --attention window/topk"),
-        ],
+            OptionSpec("doc", value: "PATH", help: "answer from this whole document (path as 'rag status' lists it)"),
+            OptionSpec("explain", help: "print the route taken and why (stderr)"),
+        ] + GeneratorOptions.attentionSpecs,
         positionals: 1...1,
-        details: "",
-        run: { _ in throw notBuiltYet("ask", issue: 6) })
+        details: """
+            Routes: 'rag' retrieves passages (default); 'document' reads one document whole (a question that asks
+            for a summary or overview of a named document, or --doc); 'long' reads the best-matching documents
+            whole when retrieval evidence is weak. The answer streams to stdout, then the sources it cites.
+            """,
+        run: run)
+
+    static func run(_ invocation: Invocation) throws {
+        let arguments = invocation.arguments
+        let question = arguments.positionals[0]
+        guard !question.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw UsageError(message: "the question is empty", command: "ask")
+        }
+        var options = AskOptions()
+        options.k = try arguments.int("k", default: 8, range: 1...100)!
+        options.budget = try arguments.int("budget", default: 1500, range: 64...7000)!
+        options.generation = try GeneratorOptions.sampling(arguments, defaultMaxTokens: 256)
+        options.generate = !arguments.flag("no-generate")
+        let routeName = try arguments.choice("route", from: ["auto"] + Route.allCases.map(\.rawValue), default: "auto")
+        options.route = Route(rawValue: routeName)
+        let json = arguments.flag("json")
+
+        let retriever = try Services.openRetriever(invocation)
+        if let path = arguments.string("doc") {
+            options.document = try resolveDocument(path, in: try retriever.corpus.documents())
+        }
+        let generator = try Services.makeGenerator(invocation, needed: options.generate)
+        let engine = AnswerEngine(retriever: retriever, generator: generator)
+
+        let streaming = !json && options.generate
+        let result = try engine.ask(question, options: options,
+                                    progress: { invocation.console.info($0) },
+                                    onText: { text in
+                                        if streaming { invocation.console.stream(text) }
+                                        return true
+                                    })
+        for notice in result.notices { invocation.console.info("note: \(notice)") }
+        if arguments.flag("explain") {
+            Console.writeStderr("route: \(result.route) — \(result.routeReason)\n")
+        }
+        if json {
+            invocation.console.result(try AnswerJSON.encode(result))
+            return
+        }
+        if !options.generate {
+            invocation.console.result("route: \(result.route)")
+            for source in result.sources { invocation.console.result(ContextPacker.render(source)) }
+            return
+        }
+        invocation.console.stream("\n")
+        invocation.console.result(AnswerJSON.sourcesBlock(result))
+    }
+
+    /// `--doc PATH`: an indexed document by its relative path, its absolute path, or a unique file name.
+    static func resolveDocument(_ path: String, in documents: [DocumentRef]) throws -> DocumentRef {
+        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+        if let exact = documents.first(where: { $0.path == path || ($0.rootPath as NSString).appendingPathComponent($0.path) == absolute }) {
+            return exact
+        }
+        let byName = documents.filter { ($0.path as NSString).lastPathComponent == (path as NSString).lastPathComponent }
+        if byName.count == 1 { return byName[0] }
+        if byName.count > 1 {
+            throw CommandFailure(message: "--doc \(path) matches \(byName.count) documents: give the path as 'rag status' shows the root, e.g. \(byName[0].path)")
+        }
+        throw CommandFailure(message: "--doc \(path) is not in the index: ingest it first with 'rag ingest DIR'")
+    }
+}
+
+/// The JSON and text renderings of an answer, shared by `ask` and `chat`.
+enum AnswerJSON {
+    struct Source: Encodable {
+        let n: Int
+        let path: String
+        let startLine: Int
+        let endLine: Int
+        let heading: String
+        let score: Double
+        let cited: Bool
+        enum CodingKeys: String, CodingKey {
+            case n, path, heading, score, cited
+            case startLine = "start_line"
+            case endLine = "end_line"
+        }
+    }
+
+    struct Timings: Encodable {
+        let embedding: Double
+        let retrieval: Double
+        let prefill: Double
+        let decode: Double
+        let firstToken: Double?
+        enum CodingKeys: String, CodingKey {
+            case embedding = "embedding_ms"
+            case retrieval = "retrieval_ms"
+            case prefill = "prefill_ms"
+            case decode = "decode_ms"
+            case firstToken = "first_token_ms"
+        }
+    }
+
+    struct Tokens: Encodable {
+        let prompt: Int
+        let generated: Int
+    }
+
+    struct Answer: Encodable {
+        let question: String
+        let answer: String
+        let sources: [Source]
+        let route: String
+        let routeReason: String
+        let timings: Timings
+        let tokens: Tokens
+        let notices: [String]
+        enum CodingKeys: String, CodingKey {
+            case question, answer, sources, route, timings, tokens, notices
+            case routeReason = "route_reason"
+        }
+    }
+
+    static func payload(_ result: AskResult) -> Answer {
+        let shown = listedSources(result)
+        let sources = shown.map { source in
+            Source(n: source.number, path: source.path, startLine: source.startLine, endLine: source.endLine,
+                   heading: source.heading, score: source.score, cited: result.cited.contains(source.number))
+        }
+        let t = result.timings
+        return Answer(question: result.question, answer: result.answer, sources: sources, route: result.route,
+                      routeReason: result.routeReason,
+                      timings: Timings(embedding: t.embedMs, retrieval: t.retrievalMs, prefill: t.prefillMs, decode: t.decodeMs,
+                                       firstToken: t.firstTokenMs),
+                      tokens: Tokens(prompt: result.promptTokens, generated: result.generatedTokens), notices: result.notices)
+    }
+
+    static func encode(_ result: AskResult) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(payload(result)), as: UTF8.self)
+    }
+
+    /// The cited sources, or every source used when the answer cites none.
+    static func listedSources(_ result: AskResult) -> [ContextSource] {
+        result.cited.isEmpty ? result.sources : result.sources.filter { result.cited.contains($0.number) }
+    }
+
+    /// `Sources:` then `[n] path:start-end — heading`, one per line.
+    static func sourcesBlock(_ result: AskResult) -> String {
+        if result.sources.isEmpty { return "Sources: none" }
+        var lines = [result.cited.isEmpty ? "Sources (none cited; all used):" : "Sources:"]
+        for source in listedSources(result) {
+            var line = "[\(source.number)] \(source.path):\(source.startLine)-\(source.endLine)"
+            if !source.heading.isEmpty { line += " — \(source.heading)" }
+            lines.append(line)
+        }
+        return lines.joined(separator: "\n")
+    }
 }

@@ -37,8 +37,6 @@ enum BenchCommand {
 }
 
 enum BenchEmbed { static func run(_ i: Invocation) throws { throw notBuiltYet("bench embed", issue: 5) } }
-enum BenchGenerate { static func run(_ i: Invocation) throws { throw notBuiltYet("bench generate", issue: 4) } }
-enum BenchPerplexity { static func run(_ i: Invocation) throws { throw notBuiltYet("bench perplexity", issue: 4) } }
 enum BenchAsk { static func run(_ i: Invocation) throws { throw notBuiltYet("bench ask", issue: 6) } }
 enum BenchPasskey { static func run(_ i: Invocation) throws { throw notBuiltYet("bench passkey", issue: 7) } }
 enum BenchAttention { static func run(_ i: Invocation) throws { throw notBuiltYet("bench attention", issue: 7) } }

@@ -40,16 +40,7 @@ enum SearchCommand {
         let mode = SearchMode(rawValue: modeName) ?? .hybrid
         let query = arguments.positionals[0]
 
-        let store = try IndexStore(path: DataPaths.databasePath(invocation.global), mode: .readOnly)
-        guard let stored = try store.embedderIdentity(), try store.statistics().vectorCount > 0 else {
-            throw CommandFailure(message: "the index at \(store.path) is empty: run 'rag ingest DIR' first")
-        }
-        // Embed the query with the encoder the index was built with.
-        let precision: BertPrecision = stored.name.hasSuffix("-int8") ? .int8 : .float32
-        let embedder = try BertEmbedder(models: DataPaths.models(invocation.global), precision: precision)
-        try store.checkEmbedder(embedder.identity)
-
-        let retriever = try HybridRetriever(corpus: IndexStoreCorpus(store: store), embedder: embedder)
+        let retriever = try Services.openRetriever(invocation)
         let result = try retriever.search(query, k: k, mode: mode)
         let hits = result.chunks.map { found in
             Hit(path: found.chunk.path, root: found.chunk.rootPath, heading: found.chunk.heading,

@@ -1,0 +1,265 @@
+// Quantized dot products and dequantizers for Q4_1 and Q8_0 with fp32 activations.
+// Each kernel has a portable C path and an AVX2/FMA/F16C path chosen at run time.
+#include "CKernels.h"
+
+#include <string.h>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+// ---------------------------------------------------------------------------
+// Runtime dispatch
+
+static int simd_allowed = 1;
+static int simd_checked = 0;
+static int simd_present = 0;
+
+static int cpu_has_simd(void) {
+    if (!simd_checked) {
+#if defined(__x86_64__)
+        __builtin_cpu_init();
+        simd_present = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+                       __builtin_cpu_supports("f16c");
+#endif
+        simd_checked = 1;
+    }
+    return simd_present;
+}
+
+int rag_quant_kernels_use_avx2(void) { return simd_allowed && cpu_has_simd(); }
+
+void rag_quant_kernels_allow_simd(int allow) { simd_allowed = allow; }
+
+// ---------------------------------------------------------------------------
+// Portable helpers
+
+static inline float half_to_float(uint16_t h) {
+    uint32_t sign = (uint32_t)(h & 0x8000) << 16;
+    uint32_t exponent = (h >> 10) & 0x1F;
+    uint32_t mantissa = h & 0x3FF;
+    uint32_t bits;
+    if (exponent == 0) {
+        if (mantissa == 0) {
+            bits = sign;
+        } else {  // subnormal: renormalize
+            exponent = 127 - 15 + 1;
+            while ((mantissa & 0x400) == 0) { mantissa <<= 1; exponent--; }
+            mantissa &= 0x3FF;
+            bits = sign | (exponent << 23) | (mantissa << 13);
+        }
+    } else if (exponent == 31) {
+        bits = sign | 0x7F800000 | (mantissa << 13);
+    } else {
+        bits = sign | ((exponent + 127 - 15) << 23) | (mantissa << 13);
+    }
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+static inline uint16_t load_u16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
+
+static float dot_q4_1_portable(const uint8_t *row, const float *x, const float *sums, int64_t blocks) {
+    float total = 0;
+    for (int64_t b = 0; b < blocks; b++) {
+        const uint8_t *block = row + 20 * b;
+        const float d = half_to_float(load_u16(block));
+        const float m = half_to_float(load_u16(block + 2));
+        const float *xb = x + 32 * b;
+        float acc = 0;
+        for (int j = 0; j < 16; j++) {
+            acc += (float)(block[4 + j] & 0x0F) * xb[j] + (float)(block[4 + j] >> 4) * xb[j + 16];
+        }
+        total += d * acc + m * sums[b];
+    }
+    return total;
+}
+
+static float dot_q8_0_portable(const uint8_t *row, const float *x, int64_t blocks) {
+    float total = 0;
+    for (int64_t b = 0; b < blocks; b++) {
+        const uint8_t *block = row + 34 * b;
+        const float d = half_to_float(load_u16(block));
+        const int8_t *q = (const int8_t *)(block + 2);
+        const float *xb = x + 32 * b;
+        float acc = 0;
+        for (int j = 0; j < 32; j++) acc += (float)q[j] * xb[j];
+        total += d * acc;
+    }
+    return total;
+}
+
+// ---------------------------------------------------------------------------
+// AVX2 / FMA / F16C
+
+#if defined(__x86_64__)
+#define RAG_SIMD __attribute__((target("avx2,fma,f16c")))
+
+RAG_SIMD static inline float hsum256(__m256 v) {
+    __m128 lo = _mm256_castps256_ps128(v);
+    __m128 hi = _mm256_extractf128_ps(v, 1);
+    lo = _mm_add_ps(lo, hi);
+    lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
+    lo = _mm_add_ss(lo, _mm_movehdup_ps(lo));
+    return _mm_cvtss_f32(lo);
+}
+
+RAG_SIMD static inline float half_to_float_f16c(const uint8_t *p) {
+    return _cvtsh_ss(load_u16(p));
+}
+
+// One Q4_1 row: sum over blocks of d·Σ q·x + m·Σ x.
+RAG_SIMD static float dot_q4_1_avx2(const uint8_t *row, const float *x, const float *sums, int64_t blocks) {
+    __m256 acc0 = _mm256_setzero_ps();
+    __m256 acc1 = _mm256_setzero_ps();
+    float minTerm = 0;
+    const __m128i low = _mm_set1_epi8(0x0F);
+    for (int64_t b = 0; b < blocks; b++) {
+        const uint8_t *block = row + 20 * b;
+        const float *xb = x + 32 * b;
+        const __m128i packed = _mm_loadu_si128((const __m128i *)(block + 4));
+        const __m128i lo = _mm_and_si128(packed, low);                      // elements 0..15
+        const __m128i hi = _mm_and_si128(_mm_srli_epi16(packed, 4), low);  // elements 16..31
+        __m256 p0 = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(lo)), _mm256_loadu_ps(xb));
+        __m256 p1 = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(lo, 8))), _mm256_loadu_ps(xb + 8));
+        p0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(hi)), _mm256_loadu_ps(xb + 16), p0);
+        p1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(hi, 8))), _mm256_loadu_ps(xb + 24), p1);
+        const __m256 d = _mm256_set1_ps(half_to_float_f16c(block));
+        acc0 = _mm256_fmadd_ps(d, p0, acc0);
+        acc1 = _mm256_fmadd_ps(d, p1, acc1);
+        minTerm += half_to_float_f16c(block + 2) * sums[b];
+    }
+    return hsum256(_mm256_add_ps(acc0, acc1)) + minTerm;
+}
+
+RAG_SIMD static float dot_q8_0_avx2(const uint8_t *row, const float *x, int64_t blocks) {
+    __m256 acc0 = _mm256_setzero_ps();
+    __m256 acc1 = _mm256_setzero_ps();
+    for (int64_t b = 0; b < blocks; b++) {
+        const uint8_t *block = row + 34 * b;
+        const float *xb = x + 32 * b;
+        const __m128i q0 = _mm_loadu_si128((const __m128i *)(block + 2));
+        const __m128i q1 = _mm_loadu_si128((const __m128i *)(block + 18));
+        __m256 p0 = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q0)), _mm256_loadu_ps(xb));
+        __m256 p1 = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(q0, 8))), _mm256_loadu_ps(xb + 8));
+        p0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q1)), _mm256_loadu_ps(xb + 16), p0);
+        p1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(q1, 8))), _mm256_loadu_ps(xb + 24), p1);
+        const __m256 d = _mm256_set1_ps(half_to_float_f16c(block));
+        acc0 = _mm256_fmadd_ps(d, p0, acc0);
+        acc1 = _mm256_fmadd_ps(d, p1, acc1);
+    }
+    return hsum256(_mm256_add_ps(acc0, acc1));
+}
+
+RAG_SIMD static void matvec_q4_1_avx2(const uint8_t *w, size_t rowBytes, const float *x, const float *sums,
+                                      float *y, int64_t r0, int64_t r1, int64_t blocks) {
+    for (int64_t r = r0; r < r1; r++) {
+        if (r + 2 < r1) _mm_prefetch((const char *)(w + (r + 2) * rowBytes), _MM_HINT_T0);
+        y[r] = dot_q4_1_avx2(w + r * rowBytes, x, sums, blocks);
+    }
+}
+
+RAG_SIMD static void matvec_q8_0_avx2(const uint8_t *w, size_t rowBytes, const float *x,
+                                      float *y, int64_t r0, int64_t r1, int64_t blocks) {
+    for (int64_t r = r0; r < r1; r++) {
+        y[r] = dot_q8_0_avx2(w + r * rowBytes, x, blocks);
+    }
+}
+
+RAG_SIMD static void dequantize_q4_1_avx2(const uint8_t *blocks, float *out, int64_t count) {
+    const __m128i low = _mm_set1_epi8(0x0F);
+    for (int64_t b = 0; b < count; b++) {
+        const uint8_t *block = blocks + 20 * b;
+        const __m256 d = _mm256_set1_ps(half_to_float_f16c(block));
+        const __m256 m = _mm256_set1_ps(half_to_float_f16c(block + 2));
+        const __m128i packed = _mm_loadu_si128((const __m128i *)(block + 4));
+        const __m128i lo = _mm_and_si128(packed, low);
+        const __m128i hi = _mm_and_si128(_mm_srli_epi16(packed, 4), low);
+        float *o = out + 32 * b;
+        // q·d + m, rounded like the scalar twin (multiply, then add).
+        _mm256_storeu_ps(o, _mm256_add_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(lo)), d), m));
+        _mm256_storeu_ps(o + 8, _mm256_add_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(lo, 8))), d), m));
+        _mm256_storeu_ps(o + 16, _mm256_add_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(hi)), d), m));
+        _mm256_storeu_ps(o + 24, _mm256_add_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(hi, 8))), d), m));
+    }
+}
+
+RAG_SIMD static void dequantize_q8_0_avx2(const uint8_t *blocks, float *out, int64_t count) {
+    for (int64_t b = 0; b < count; b++) {
+        const uint8_t *block = blocks + 34 * b;
+        const __m256 d = _mm256_set1_ps(half_to_float_f16c(block));
+        const __m128i q0 = _mm_loadu_si128((const __m128i *)(block + 2));
+        const __m128i q1 = _mm_loadu_si128((const __m128i *)(block + 18));
+        float *o = out + 32 * b;
+        _mm256_storeu_ps(o, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q0)), d));
+        _mm256_storeu_ps(o + 8, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(q0, 8))), d));
+        _mm256_storeu_ps(o + 16, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q1)), d));
+        _mm256_storeu_ps(o + 24, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(q1, 8))), d));
+    }
+}
+#endif
+
+// ---------------------------------------------------------------------------
+// Public entry points
+
+void rag_block_sums_32(const float *x, float *sums, int64_t n) {
+    for (int64_t b = 0; b < n / 32; b++) {
+        float s = 0;
+        for (int j = 0; j < 32; j++) s += x[32 * b + j];
+        sums[b] = s;
+    }
+}
+
+void rag_matvec_q4_1(const void *weights, size_t rowBytes, const float *x, const float *blockSums,
+                     float *y, int64_t rowStart, int64_t rowEnd, int64_t n) {
+    const uint8_t *w = (const uint8_t *)weights;
+    const int64_t blocks = n / 32;
+#if defined(__x86_64__)
+    if (rag_quant_kernels_use_avx2()) {
+        matvec_q4_1_avx2(w, rowBytes, x, blockSums, y, rowStart, rowEnd, blocks);
+        return;
+    }
+#endif
+    for (int64_t r = rowStart; r < rowEnd; r++) y[r] = dot_q4_1_portable(w + r * rowBytes, x, blockSums, blocks);
+}
+
+void rag_matvec_q8_0(const void *weights, size_t rowBytes, const float *x,
+                     float *y, int64_t rowStart, int64_t rowEnd, int64_t n) {
+    const uint8_t *w = (const uint8_t *)weights;
+    const int64_t blocks = n / 32;
+#if defined(__x86_64__)
+    if (rag_quant_kernels_use_avx2()) {
+        matvec_q8_0_avx2(w, rowBytes, x, y, rowStart, rowEnd, blocks);
+        return;
+    }
+#endif
+    for (int64_t r = rowStart; r < rowEnd; r++) y[r] = dot_q8_0_portable(w + r * rowBytes, x, blocks);
+}
+
+void rag_dequantize_q4_1(const void *blocks, float *out, int64_t n) {
+    const uint8_t *p = (const uint8_t *)blocks;
+#if defined(__x86_64__)
+    if (rag_quant_kernels_use_avx2()) { dequantize_q4_1_avx2(p, out, n / 32); return; }
+#endif
+    for (int64_t b = 0; b < n / 32; b++) {
+        const uint8_t *block = p + 20 * b;
+        const float d = half_to_float(load_u16(block)), m = half_to_float(load_u16(block + 2));
+        for (int j = 0; j < 16; j++) {
+            out[32 * b + j] = (float)(block[4 + j] & 0x0F) * d + m;
+            out[32 * b + j + 16] = (float)(block[4 + j] >> 4) * d + m;
+        }
+    }
+}
+
+void rag_dequantize_q8_0(const void *blocks, float *out, int64_t n) {
+    const uint8_t *p = (const uint8_t *)blocks;
+#if defined(__x86_64__)
+    if (rag_quant_kernels_use_avx2()) { dequantize_q8_0_avx2(p, out, n / 32); return; }
+#endif
+    for (int64_t b = 0; b < n / 32; b++) {
+        const uint8_t *block = p + 34 * b;
+        const float d = half_to_float(load_u16(block));
+        for (int j = 0; j < 32; j++) out[32 * b + j] = (float)(int8_t)block[2 + j] * d;
+    }
+}

@@ -1,0 +1,48 @@
+import Foundation
+
+/// What one layer asks of attention: queries for a run of consecutive positions, the cache already holding their keys/values.
+public struct AttentionRequest {
+    public let layer: Int
+    /// [tokens, nHeads, headDim], after RoPE.
+    public let queries: UnsafePointer<Float>
+    /// Absolute positions of the queries; the cache holds keys/values for 0..<positions.upperBound.
+    public let positions: Range<Int>
+    public let cache: KVCache
+    public let headCount: Int
+    /// Query head h reads KV head h / groupSize.
+    public let groupSize: Int
+    /// 1/sqrt(headDim).
+    public let scale: Float
+    /// Threads the policy may use.
+    public let threads: Int
+}
+
+/// The seam between the transformer and attention. The forward pass calls, per layer:
+///  1. `didAppend` right after writing the new keys/values into the cache (keep summaries such as per-page key min/max);
+///  2. `attend` to fill `output` ([tokens, nHeads, headDim]) from the queries and the cache.
+/// Dense attention reads every earlier position; sparse policies (sliding window with sinks, top-k pages)
+/// choose key ranges per query and can reuse `FlashAttention.attend(..., keyRanges:)` over the same cache.
+/// A policy instance belongs to one sequence (one `KVCache`), like the cache itself.
+public protocol AttentionPolicy: AnyObject {
+    /// Short name for logs and benchmarks (e.g. "dense").
+    var name: String { get }
+    func didAppend(layer: Int, positions: Range<Int>, cache: KVCache)
+    func attend(_ request: AttentionRequest, output: UnsafeMutablePointer<Float>)
+    /// Called when the cache is reset or truncated so per-sequence state can follow.
+    func cacheDidShrink(to count: Int)
+}
+
+extension AttentionPolicy {
+    public func didAppend(layer: Int, positions: Range<Int>, cache: KVCache) {}
+    public func cacheDidShrink(to count: Int) {}
+}
+
+/// Exact causal attention over all earlier positions, computed FlashAttention-style.
+public final class DenseAttention: AttentionPolicy {
+    public let name = "dense"
+    public init() {}
+
+    public func attend(_ request: AttentionRequest, output: UnsafeMutablePointer<Float>) {
+        FlashAttention.attendAll(request, output: output) { position in [0..<(position + 1)] }
+    }
+}

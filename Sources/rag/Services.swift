@@ -1,0 +1,39 @@
+import Foundation
+import Index
+import ModelKit
+import Retrieval
+
+/// Builds the long-lived pieces commands share (index, embedder, retriever, generator) from the global options.
+enum Services {
+    /// The index opened for reading, with the embedder it was built with. Fails with one line
+    /// telling the user to run `rag ingest` when there is no index or it is empty.
+    static func openRetriever(_ invocation: Invocation, settings: RetrievalSettings = RetrievalSettings()) throws -> HybridRetriever {
+        let store = try IndexStore(path: DataPaths.databasePath(invocation.global), mode: .readOnly)
+        guard let stored = try store.embedderIdentity(), try store.statistics().vectorCount > 0 else {
+            throw CommandFailure(message: "the index at \(store.path) is empty: run 'rag ingest DIR' first")
+        }
+        // Embed queries with the encoder the index was built with (fp32 or int8).
+        let precision: BertPrecision = stored.name.hasSuffix("-int8") ? .int8 : .float32
+        let embedder = try BertEmbedder(models: DataPaths.models(invocation.global), precision: precision)
+        try store.checkEmbedder(embedder.identity)
+        return try HybridRetriever(corpus: IndexStoreCorpus(store: store), embedder: embedder, settings: settings)
+    }
+}
+
+extension Services {
+    /// The generator behind answers. (`needed: false` for `--no-generate`, which never loads it.)
+    static func makeGenerator(_ invocation: Invocation, needed: Bool) throws -> TextGenerator {
+        guard needed else { return UnavailableGenerator() }
+        throw notBuiltYet("\(invocation.arguments.command) (answer generation)", issue: 4)
+    }
+}
+
+/// Stands in where no text is generated (`--no-generate`): counts tokens roughly, never generates.
+final class UnavailableGenerator: TextGenerator {
+    let contextLength = 8192
+    func countTokens(_ text: String) -> Int { (text.utf8.count + 3) / 4 }
+    func promptTokens(_ messages: [PromptMessage]) -> Int { messages.map { countTokens($0.content) }.reduce(0, +) }
+    func generate(_ messages: [PromptMessage], options: GenerationOptions, onText: (String) -> Bool) throws -> GenerationOutcome {
+        throw CommandFailure(message: "internal error: generation requested without a generator")
+    }
+}

@@ -1,0 +1,92 @@
+import CKernels
+import Foundation
+import ModelKit
+import XCTest
+
+/// The C kernels (SIMD and portable paths) against their scalar Swift twins.
+final class QuantKernelTests: XCTestCase {
+    override func tearDown() { rag_quant_kernels_allow_simd(1) }
+
+    private struct Generator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return state >> 33
+        }
+        mutating func float(_ range: ClosedRange<Float>) -> Float {
+            range.lowerBound + (range.upperBound - range.lowerBound) * Float(next() % 1_000_000) / 1_000_000
+        }
+    }
+
+    /// Random blocks of `type` with small finite fp16 scales.
+    private func randomMatrix(_ type: GGMLType, rows: Int, columns: Int, seed: UInt64) -> [UInt8] {
+        var g = Generator(state: seed)
+        let blocks = rows * columns / 32
+        var bytes: [UInt8] = []
+        for _ in 0..<blocks {
+            let d = Float16(g.float(0.001...0.05)).bitPattern
+            bytes += [UInt8(d & 0xFF), UInt8(d >> 8)]
+            if type == .q4_1 {
+                let m = Float16(g.float(-0.2...0.2)).bitPattern
+                bytes += [UInt8(m & 0xFF), UInt8(m >> 8)]
+                bytes += (0..<16).map { _ in UInt8(g.next() & 0xFF) }
+            } else {
+                bytes += (0..<32).map { _ in UInt8(g.next() & 0xFF) }
+            }
+        }
+        return bytes
+    }
+
+    private func check(_ type: GGMLType, simd: Bool) throws {
+        rag_quant_kernels_allow_simd(simd ? 1 : 0)
+        let rows = 37, columns = 96
+        let bytes = randomMatrix(type, rows: rows, columns: columns, seed: type == .q4_1 ? 1 : 2)
+        var g = Generator(state: 9)
+        let x = (0..<columns).map { _ in g.float(-2...2) }
+        var sums = [Float](repeating: 0, count: columns / 32)
+        var y = [Float](repeating: .nan, count: rows)
+        var scratch = [Float](repeating: 0, count: columns)
+        try bytes.withUnsafeBytes { raw in
+            let matrix = QuantizedMatrix(type: type, rows: rows, columns: columns, base: raw.baseAddress!)
+            QuantizedMatrix.blockSums(of: x, count: columns, into: &sums)
+            // Rows split in two ranges, as the threads do.
+            matrix.multiply(vector: x, blockSums: sums, into: &y, rows: 0..<20, rowScratch: &scratch)
+            matrix.multiply(vector: x, blockSums: sums, into: &y, rows: 20..<rows, rowScratch: &scratch)
+            for r in 0..<rows {
+                let row = raw.baseAddress! + r * matrix.rowByteCount
+                let expected = try QuantDotReference.dot(type, row: row, x: x, count: columns)
+                var magnitude = 0.0
+                let weights = try Dequantize.array(type, UnsafeRawBufferPointer(start: row, count: matrix.rowByteCount), count: columns)
+                for i in 0..<columns { magnitude += abs(Double(weights[i]) * Double(x[i])) }
+                XCTAssertEqual(Double(y[r]), expected, accuracy: 1e-5 * magnitude + 1e-6, "\(type) row \(r) simd=\(simd)")
+            }
+            // Panel dequantization equals the scalar twin exactly.
+            var panel = [Float](repeating: .nan, count: 5 * columns)
+            matrix.dequantizeRows(3..<8, into: &panel)
+            let reference = try Dequantize.array(type, UnsafeRawBufferPointer(start: raw.baseAddress! + 3 * matrix.rowByteCount, count: 5 * matrix.rowByteCount), count: 5 * columns)
+            XCTAssertEqual(panel, reference, "\(type) dequantize simd=\(simd)")
+        }
+    }
+
+    func testQ4_1KernelsMatchScalarTwin() throws {
+        try check(.q4_1, simd: true)
+        try check(.q4_1, simd: false)
+    }
+
+    func testQ8_0KernelsMatchScalarTwin() throws {
+        try check(.q8_0, simd: true)
+        try check(.q8_0, simd: false)
+    }
+
+    func testSimdPathIsUsedOnThisMachine() throws {
+        guard rag_cpu_has_avx2_fma() == 1 else { throw XCTSkip("CPU without AVX2/FMA: only the portable path runs") }
+        XCTAssertEqual(rag_quant_kernels_use_avx2(), 1)
+    }
+
+    func testBlockSums() {
+        let x = (0..<64).map { Float($0) }
+        var sums = [Float](repeating: 0, count: 2)
+        QuantizedMatrix.blockSums(of: x, count: 64, into: &sums)
+        XCTAssertEqual(sums, [496, 1520])
+    }
+}
