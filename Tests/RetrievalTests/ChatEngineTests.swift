@@ -179,5 +179,11 @@ final class ChatEngineTests: XCTestCase {
         let engine = try makeChatEngine(generator: ChatScriptGenerator(), store: InMemoryChatSessionStore())
         XCTAssertThrowsError(try engine.ask("  \n ")) { XCTAssertEqual($0 as? RetrievalError, .emptyQuery) }
         XCTAssertThrowsError(try makeChatEngine(generator: ChatScriptGenerator(), store: InMemoryChatSessionStore(), name: " "))
+        var huge = ChatBudget()
+        huge.sourcesTokens = 6000
+        huge.answerTokens = 2048
+        XCTAssertThrowsError(try makeChatEngine(generator: ChatScriptGenerator(), store: InMemoryChatSessionStore(), budget: huge)) {
+            XCTAssertEqual($0 as? ChatError, .budgetExceedsContext(needed: huge.worstCaseTokens, context: 8192))
+        }
     }
 }

@@ -49,6 +49,9 @@ public final class ChatEngine {
     public init(answerEngine: AnswerEngine, store: ChatSessionStore, sessionName: String,
                 budget: ChatBudget = ChatBudget(), options: AskOptions = AskOptions()) throws {
         let name = try ChatSessionName.validated(sessionName)
+        guard budget.worstCaseTokens <= answerEngine.generator.contextLength else {
+            throw ChatError.budgetExceedsContext(needed: budget.worstCaseTokens, context: answerEngine.generator.contextLength)
+        }
         var settings = answerEngine.settings
         settings.longContext.budget = min(settings.longContext.budget, budget.sourcesTokens)
         settings.longContext.sectionTokens = min(settings.longContext.sectionTokens, budget.sourcesTokens)
