@@ -39,6 +39,8 @@ public struct QuestionCondenser {
         /// Tokens of the condensing prompt (0 when nothing was generated).
         public var promptTokens: Int
         public var seconds: Double
+        /// What the model wrote (empty when nothing was generated), for `--verbose` and evaluation.
+        public var modelOutput: String = ""
     }
 
     /// The condensing prompt for `question` after the turns in `memory`: the summary, the user's earlier
@@ -83,10 +85,11 @@ public struct QuestionCondenser {
         let context = memory.recentTurns.map { $0.question + " " + $0.answer }.joined(separator: " ") + " " + memory.summary.text
         let earlier = memory.recentTurns.map(\.standaloneQuestion)
         if let rewritten = Self.clean(outcome.text, original: question, context: context, earlierQuestions: earlier) {
-            return Outcome(question: rewritten, rewritten: true, promptTokens: outcome.promptTokens, seconds: seconds)
+            return Outcome(question: rewritten, rewritten: true, promptTokens: outcome.promptTokens, seconds: seconds,
+                           modelOutput: outcome.text)
         }
         return Outcome(question: fallback(question, memory: memory), rewritten: false,
-                       promptTokens: outcome.promptTokens, seconds: seconds)
+                       promptTokens: outcome.promptTokens, seconds: seconds, modelOutput: outcome.text)
     }
 
     /// The question used when the model's rewrite is unusable: the follow-up as typed when it stands on its own,
