@@ -38,8 +38,8 @@ final class ChatEngineTests: XCTestCase {
                        "the previous question goes along so that retrieval knows what 'it' is")
         generator.condenseReply = { _ in "" }
         let third = try engine.ask("And its values?")
-        XCTAssertEqual(third.turn.standaloneQuestion, "And its values? (follow-up to: What is the KV cache?)",
-                       "fallbacks do not nest")
+        XCTAssertEqual(third.turn.standaloneQuestion, "And its values? (follow-up to: How big is it?)",
+                       "the most recent question goes along, and fallbacks do not nest")
         let standalone = try engine.ask("How does grouped-query attention shrink the cache?")
         XCTAssertEqual(standalone.turn.standaloneQuestion, "How does grouped-query attention shrink the cache?",
                        "a follow-up that stands on its own is used as typed")

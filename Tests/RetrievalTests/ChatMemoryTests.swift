@@ -36,6 +36,16 @@ final class ChatMemoryTests: XCTestCase {
         XCTAssertEqual(memory.nextTurnNumber, 6)
     }
 
+    func testTheNewestTurnStaysWhenItFitsOnItsOwn() {
+        var budget = ChatBudget()
+        budget.memoryTokens = 300
+        budget.summaryTokens = 100      // 200 for recent turns, fold down to 100
+        var memory = ConversationMemory(budget: budget)
+        for _ in 0..<3 { memory.append(turn(0, questionWords: 8, answerWords: 30)) }   // 50 each
+        memory.append(turn(0, questionWords: 8, answerWords: 160))                    // 180
+        XCTAssertEqual(memory.turnsToFold(countTokens: countWords), 3, "the 180-token turn is above the lower target but stays")
+    }
+
     func testTurnCountLimitFoldsShortTurnsToo() {
         var budget = ChatBudget()
         budget.maxRecentTurns = 4

@@ -102,9 +102,9 @@ public final class ChatEngine {
 
         let condensing: QuestionCondenser.Outcome
         do {
-            condensing = try condenser.condense(question, memory: memory)
+            condensing = try condenser.condense(question, memory: memory, previous: transcript.last)
         } catch {
-            condensing = QuestionCondenser.Outcome(question: condenser.followUp(question, to: memory.recentTurns.last),
+            condensing = QuestionCondenser.Outcome(question: condenser.fallback(question, previous: transcript.last),
                                                    rewritten: false, promptTokens: 0, seconds: 0)
             notices.append("could not condense the follow-up (\(error)); searching with it as typed")
         }

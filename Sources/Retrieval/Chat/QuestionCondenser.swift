@@ -68,8 +68,9 @@ public struct QuestionCondenser {
         return messages
     }
 
-    /// The standalone question. With no earlier turn nothing is generated.
-    public func condense(_ question: String, memory: ConversationMemory) throws -> Outcome {
+    /// The standalone question. With no earlier turn nothing is generated. `previous` is the last turn of the
+    /// conversation (the fallback's anchor; it may already be folded into the summary).
+    public func condense(_ question: String, memory: ConversationMemory, previous: ChatTurn? = nil) throws -> Outcome {
         guard !memory.isEmpty else { return Outcome(question: question, rewritten: false, promptTokens: 0, seconds: 0) }
         let prompt = messages(question: question, memory: memory)
         var options = GenerationOptions()
@@ -88,25 +89,24 @@ public struct QuestionCondenser {
             return Outcome(question: rewritten, rewritten: true, promptTokens: outcome.promptTokens, seconds: seconds,
                            modelOutput: outcome.text)
         }
-        return Outcome(question: fallback(question, memory: memory), rewritten: false,
+        return Outcome(question: fallback(question, previous: previous ?? memory.recentTurns.last), rewritten: false,
                        promptTokens: outcome.promptTokens, seconds: seconds, modelOutput: outcome.text)
     }
 
     /// The question used when the model's rewrite is unusable: the follow-up as typed when it stands on its own,
     /// else the follow-up with the question it follows beside it.
-    public func fallback(_ question: String, memory: ConversationMemory) -> String {
-        Self.refersBack(question) ? followUp(question, to: memory.recentTurns.last) : question
+    public func fallback(_ question: String, previous: ChatTurn?) -> String {
+        Self.refersBack(question) ? followUp(question, to: previous) : question
     }
 
     static let followUpMarker = " (follow-up to: "
 
     /// The follow-up with the previous question beside it (cut to stay within the question budget), so that
-    /// retrieval and the answer still know what "it" is about.
+    /// retrieval and the answer still know what "it" is about. The previous question is its rewrite when it had
+    /// one, else what the user typed: the most recent topic, and never a nest of earlier fallbacks.
     public func followUp(_ question: String, to previous: ChatTurn?) -> String {
         guard let previous else { return question }
-        // After a fallback, keep pointing at the question it followed up (the last one that stood on its own).
-        let parts = previous.standaloneQuestion.components(separatedBy: Self.followUpMarker)
-        let earlier = parts.count > 1 ? String(parts[parts.count - 1].dropLast()) : parts[0]
+        let earlier = previous.standaloneQuestion.components(separatedBy: Self.followUpMarker)[0]
         guard !earlier.isEmpty, earlier != question else { return question }
         let room = budget.questionTokens - generator.countTokens(question + Self.followUpMarker + ")")
         guard room >= 4 else { return question }
