@@ -11,8 +11,8 @@ enum GeneratorOptions {
         OptionSpec("attention-budget", value: "B", help: "tokens attended by topk besides sinks and window"),
     ]
 
-    static func sampling(_ arguments: ParsedArguments, defaultMaxTokens: Int) throws -> GenerationOptions {
-        var options = GenerationOptions()
+    static func sampling(_ arguments: ParsedArguments, defaultMaxTokens: Int) throws -> Retrieval.GenerationOptions {
+        var options = Retrieval.GenerationOptions()
         options.maxTokens = try arguments.int("max-tokens", default: defaultMaxTokens, range: 1...8192)!
         options.temperature = try arguments.double("temperature", default: 0, range: 0...5)!
         if let seed = arguments.string("seed") {

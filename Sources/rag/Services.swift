@@ -1,4 +1,5 @@
 import Foundation
+import Generator
 import Index
 import ModelKit
 import Retrieval
@@ -24,7 +25,8 @@ extension Services {
     /// The generator behind answers. (`needed: false` for `--no-generate`, which never loads it.)
     static func makeGenerator(_ invocation: Invocation, needed: Bool) throws -> TextGenerator {
         guard needed else { return UnavailableGenerator() }
-        throw notBuiltYet("\(invocation.arguments.command) (answer generation)", issue: 4)
+        let path = try DataPaths.models(invocation.global).path(of: KnownModels.generator)
+        return LocalGenerator(loaded: try LoadedGenerator(path: path))
     }
 }
 
@@ -33,7 +35,7 @@ final class UnavailableGenerator: TextGenerator {
     let contextLength = 8192
     func countTokens(_ text: String) -> Int { (text.utf8.count + 3) / 4 }
     func promptTokens(_ messages: [PromptMessage]) -> Int { messages.map { countTokens($0.content) }.reduce(0, +) }
-    func generate(_ messages: [PromptMessage], options: GenerationOptions, onText: (String) -> Bool) throws -> GenerationOutcome {
+    func generate(_ messages: [PromptMessage], options: Retrieval.GenerationOptions, onText: (String) -> Bool) throws -> GenerationOutcome {
         throw CommandFailure(message: "internal error: generation requested without a generator")
     }
 }

@@ -1,0 +1,62 @@
+import Foundation
+import Generator
+import ModelKit
+import Retrieval
+
+/// The Generator engine behind Retrieval's `TextGenerator` protocol: chat template, streaming
+/// detokenization, sampling settings and timings. One instance keeps its KV cache between calls.
+final class LocalGenerator: TextGenerator {
+    let loaded: LoadedGenerator
+    let generation: TextGeneration
+
+    init(loaded: LoadedGenerator, attention: AttentionPolicy = DenseAttention()) {
+        self.loaded = loaded
+        self.generation = TextGeneration(model: loaded.model, attention: attention)
+    }
+
+    var contextLength: Int { loaded.model.config.contextLength }
+
+    func countTokens(_ text: String) -> Int { loaded.tokenizer.count(text) }
+
+    func promptTokens(_ messages: [PromptMessage]) -> Int {
+        loaded.chatTemplate.render(chatMessages(messages), addGenerationPrompt: true).ids.count
+    }
+
+    func generate(_ messages: [PromptMessage], options: Retrieval.GenerationOptions,
+                  onText: (String) -> Bool) throws -> GenerationOutcome {
+        let prompt = loaded.chatTemplate.render(chatMessages(messages), addGenerationPrompt: true).ids
+        var settings = Generator.GenerationOptions(maxTokens: options.maxTokens)
+        settings.sampler = SamplerSettings(temperature: Float(options.temperature), topK: options.topK ?? 0,
+                                           topP: Float(options.topP ?? 1), repetitionPenalty: Float(options.repetitionPenalty),
+                                           seed: options.seed ?? 0)
+        var detokenizer = StreamingDetokenizer(tokenizer: loaded.tokenizer, skipSpecialTokens: true)
+        var text = ""
+        var firstToken: Double?
+        let start = DispatchTime.now()
+        let result = try generation.generate(prompt: prompt, options: settings) { id in
+            if firstToken == nil { firstToken = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9 }
+            let piece = detokenizer.feed(id)
+            guard !piece.isEmpty else { return true }
+            text += piece
+            return onText(piece)
+        }
+        let tail = detokenizer.finish()
+        if !tail.isEmpty {
+            text += tail
+            _ = onText(tail)
+        }
+        return GenerationOutcome(text: text, promptTokens: result.promptTokenCount, generatedTokens: result.tokens.count,
+                                 prefillSeconds: result.prefillSeconds, decodeSeconds: result.decodeSeconds,
+                                 firstTokenSeconds: firstToken)
+    }
+
+    private func chatMessages(_ messages: [PromptMessage]) -> [ChatMessage] {
+        messages.map { message in
+            switch message.role {
+            case .system: return .system(message.content)
+            case .user: return .user(message.content)
+            case .assistant: return .assistant(message.content)
+            }
+        }
+    }
+}
