@@ -79,8 +79,9 @@ public struct QuestionCondenser {
         var streamed = ""
         let outcome = try generator.generate(prompt, options: options) { piece in
             streamed += piece
-            // One line is all we want: stop as soon as a non-empty line is complete.
-            return !streamed.drop(while: \.isWhitespace).contains("\n")
+            // One question is all we want: stop at its question mark or at the end of the first non-empty line.
+            let text = streamed.drop(while: \.isWhitespace)
+            return !text.contains("\n") && !text.contains("?")
         }
         let seconds = outcome.prefillSeconds + outcome.decodeSeconds
         let context = memory.recentTurns.map { $0.question + " " + $0.answer }.joined(separator: " ") + " " + memory.summary.text
