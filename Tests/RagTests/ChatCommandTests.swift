@@ -59,6 +59,14 @@ final class ChatCommandTests: XCTestCase {
         XCTAssertEqual(long.status, 2)
     }
 
+    func testChatWithoutAnIndexSaysToIngest() throws {
+        let result = try CLIHarness.run(["chat", "--db", database], stdin: "What is it?\n")
+        XCTAssertEqual(result.status, 1)
+        XCTAssertTrue(result.stderr.contains("no index at \(database)"))
+        XCTAssertTrue(result.stderr.contains("rag ingest"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: database), "no empty index is left behind")
+    }
+
     func testBadNumbersAreUsageErrors() throws {
         let result = try CLIHarness.run(["chat", "--memory", "lots", "--db", database], stdin: "hello\n")
         XCTAssertEqual(result.status, 2)

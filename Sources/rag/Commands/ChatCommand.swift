@@ -1,4 +1,5 @@
 import Foundation
+import Index
 import Retrieval
 
 enum ChatCommand {
@@ -49,9 +50,11 @@ enum ChatCommand {
 
         let options = try askOptions(arguments)
         let budget = try chatBudget(arguments, answerTokens: options.generation.maxTokens)
+        guard FileManager.default.fileExists(atPath: path) else { throw IndexError.missingIndex(path: path) }
+        // The chat store first: its read-write connection brings an index made before chat up to the chat schema.
+        let store = try SQLiteChatSessionStore(path: path)
         let answerEngine = try AnswerEngine(retriever: Services.openRetriever(invocation),
                                             generator: Services.makeGenerator(invocation, needed: true))
-        let store = try SQLiteChatSessionStore(path: path)
         let name = session ?? ChatSessionName.fresh()
         let engine = try ChatEngine(answerEngine: answerEngine, store: store, sessionName: name, budget: budget, options: options)
         if session != nil, !engine.resumed {
