@@ -83,7 +83,11 @@ final class ChatLoop {
                 console.debug("memory: folded turns 1-\(engine.memory.summary.coveredTurns) into a \(result.summaryTokens)-token summary"
                               + (summary.fellBack ? " (extractive fallback)" : ""))
             }
-            console.debug("turn \(result.turn.number): standalone question: \(result.turn.standaloneQuestion); prompt \(result.answer.promptTokens) tokens; memory \(result.memoryTokens) tokens")
+            if !result.condensing.modelOutput.isEmpty {
+                let verdict = result.condensing.rewritten ? "used" : "not used"
+                console.debug("condenser wrote (\(verdict)): \(result.condensing.modelOutput.split(whereSeparator: \.isNewline).first ?? "")")
+            }
+            console.debug("turn \(result.turn.number): searched: \(result.turn.standaloneQuestion); prompt \(result.answer.promptTokens) tokens; memory \(result.memoryTokens) tokens")
         } catch {
             interrupt?.endAnswer()
             failedTurns += 1

@@ -18,23 +18,13 @@ struct ChatOutput {
         return line
     }
 
-    /// The sources printed under an answer: the cited ones, or all of them when the answer cites none.
-    static func shownSources(of turn: ChatTurn) -> [ChatSourceReference] {
-        let cited = turn.sources.filter { turn.cited.contains($0.number) }
-        return cited.isEmpty ? turn.sources : cited
-    }
-
-    /// After a streamed answer: end the line, then the sources.
+    /// After a streamed answer: end the line, then its sources as `rag ask` lists them.
     func finishText(_ result: ChatTurnResult) {
         console.stream("\n")
         if result.turn.interrupted { console.result(dim("[stopped]")) }
-        let sources = Self.shownSources(of: result.turn)
-        guard !sources.isEmpty, result.turn.answer != GroundedPrompt.noAnswer else {
-            console.stream("\n")
-            return
+        if result.turn.answer != GroundedPrompt.noAnswer {
+            console.result(dim(AnswerJSON.sourcesBlock(result.answer)))
         }
-        console.result(dim("Sources:"))
-        for source in sources { console.result(dim("  " + Self.sourceLine(source))) }
         console.stream("\n")
     }
 
@@ -54,77 +44,54 @@ struct ChatOutput {
     }
 }
 
-/// One turn in `rag chat --json`: the fields of `rag ask --json` plus the turn number and prompt size,
-/// and what the chat memory did (condensed question, summary and memory sizes).
+/// One turn in `rag chat --json`: the fields of `rag ask --json` (the same types, from `AnswerJSON`) with the
+/// question as the user typed it, plus the turn number, the prompt size and what the chat memory did.
 struct ChatTurnJSON: Encodable {
-    struct Source: Encodable {
-        var n: Int
-        var path: String
-        var startLine: Int
-        var endLine: Int
-        var heading: String
-        var score: Double
-
-        enum CodingKeys: String, CodingKey {
-            case n, path, heading, score
-            case startLine = "start_line"
-            case endLine = "end_line"
-        }
-    }
-
-    struct Timings: Encodable {
-        var condense: Double
-        var retrieval: Double
-        var prefill: Double
-        var decode: Double
-        var summarize: Double
-    }
-
     var turn: Int
     var question: String
     var standaloneQuestion: String
     var answer: String
-    var sources: [Source]
-    var cited: [Int]
+    var sources: [AnswerJSON.Source]
     var route: String
-    var timings: Timings
-    var tokens: Int
+    var routeReason: String
+    var timings: AnswerJSON.Timings
+    var tokens: AnswerJSON.Tokens
     var promptTokens: Int
+    var notices: [String]
+    var interrupted: Bool
+    var condenseMs: Double
+    var summarizeMs: Double
     var summaryTokens: Int
     var memoryTokens: Int
-    var interrupted: Bool
-    var notices: [String]
 
     enum CodingKeys: String, CodingKey {
-        case turn, question, answer, sources, cited, route, timings, tokens, interrupted, notices
+        case turn, question, answer, sources, route, timings, tokens, notices, interrupted
         case standaloneQuestion = "standalone_question"
+        case routeReason = "route_reason"
         case promptTokens = "prompt_tokens"
+        case condenseMs = "condense_ms"
+        case summarizeMs = "summarize_ms"
         case summaryTokens = "summary_tokens"
         case memoryTokens = "memory_tokens"
     }
 
     init(_ result: ChatTurnResult) {
-        let answer = result.answer
+        let answer = AnswerJSON.payload(result.answer)
         turn = result.turn.number
         question = result.turn.question
         standaloneQuestion = result.turn.standaloneQuestion
-        self.answer = result.turn.answer
-        sources = result.turn.sources.map {
-            Source(n: $0.number, path: $0.path, startLine: $0.startLine, endLine: $0.endLine, heading: $0.heading,
-                   score: ($0.score * 10_000).rounded() / 10_000)
-        }
-        cited = result.turn.cited
+        self.answer = answer.answer
+        sources = answer.sources
         route = answer.route
-        let ms = { (value: Double) in (value * 10).rounded() / 10 }
-        timings = Timings(condense: ms(result.condensing.seconds * 1000),
-                          retrieval: ms(answer.timings.embedMs + answer.timings.retrievalMs),
-                          prefill: ms(answer.timings.prefillMs), decode: ms(answer.timings.decodeMs),
-                          summarize: ms((result.summarizing?.seconds ?? 0) * 1000))
-        tokens = answer.generatedTokens
-        promptTokens = answer.promptTokens
+        routeReason = answer.routeReason
+        timings = answer.timings
+        tokens = answer.tokens
+        promptTokens = result.answer.promptTokens
+        notices = result.notices
+        interrupted = result.turn.interrupted
+        condenseMs = result.condensing.seconds * 1000
+        summarizeMs = (result.summarizing?.seconds ?? 0) * 1000
         summaryTokens = result.summaryTokens
         memoryTokens = result.memoryTokens
-        interrupted = result.turn.interrupted
-        notices = result.notices
     }
 }

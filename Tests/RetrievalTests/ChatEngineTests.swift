@@ -17,7 +17,7 @@ final class ChatEngineTests: XCTestCase {
         XCTAssertEqual(second.answer.question, "How much memory does the KV cache use?", "retrieval and answer get the rewrite")
         let condensePrompt = try XCTUnwrap(generator.calls(.condense).first?.messages.last?.content)
         XCTAssertTrue(condensePrompt.contains("User: What is the KV cache?"))
-        XCTAssertTrue(condensePrompt.contains("Last question: How much memory does it use?"))
+        XCTAssertTrue(condensePrompt.hasSuffix("Follow-up: How much memory does it use?"))
 
         // The answer prompt carries the previous turn verbatim, without its citation markers.
         let answerPrompt = try XCTUnwrap(generator.calls(.answer).last?.messages)
@@ -38,8 +38,11 @@ final class ChatEngineTests: XCTestCase {
                        "the previous question goes along so that retrieval knows what 'it' is")
         generator.condenseReply = { _ in "" }
         let third = try engine.ask("And its values?")
-        XCTAssertEqual(third.turn.standaloneQuestion, "And its values? (follow-up to: What is the KV cache?)",
-                       "fallbacks do not nest")
+        XCTAssertEqual(third.turn.standaloneQuestion, "And its values? (follow-up to: How big is it?)",
+                       "the most recent question goes along, and fallbacks do not nest")
+        let standalone = try engine.ask("How does grouped-query attention shrink the cache?")
+        XCTAssertEqual(standalone.turn.standaloneQuestion, "How does grouped-query attention shrink the cache?",
+                       "a follow-up that stands on its own is used as typed")
     }
 
     func testCondenserStopsAfterItsFirstLine() throws {
@@ -176,5 +179,11 @@ final class ChatEngineTests: XCTestCase {
         let engine = try makeChatEngine(generator: ChatScriptGenerator(), store: InMemoryChatSessionStore())
         XCTAssertThrowsError(try engine.ask("  \n ")) { XCTAssertEqual($0 as? RetrievalError, .emptyQuery) }
         XCTAssertThrowsError(try makeChatEngine(generator: ChatScriptGenerator(), store: InMemoryChatSessionStore(), name: " "))
+        var huge = ChatBudget()
+        huge.sourcesTokens = 6000
+        huge.answerTokens = 2048
+        XCTAssertThrowsError(try makeChatEngine(generator: ChatScriptGenerator(), store: InMemoryChatSessionStore(), budget: huge)) {
+            XCTAssertEqual($0 as? ChatError, .budgetExceedsContext(needed: huge.worstCaseTokens, context: 8192))
+        }
     }
 }

@@ -68,8 +68,8 @@ func words(_ count: Int, seed: Int = 0) -> String {
 
 /// A corpus big enough to fill a 1500-token source budget many times over.
 func makeChatCorpus() throws -> MemoryCorpus {
-    let documents = (0..<6).map { document in
-        (path: "note-\(document).md", chunks: (0..<12).map { chunk in words(120, seed: document * 12 + chunk) })
+    let documents = (0..<4).map { document in
+        (path: "note-\(document).md", chunks: (0..<8).map { chunk in words(250, seed: document * 8 + chunk) })
     }
     return try MemoryCorpus(embedder: HashingEmbedder(), documents: documents)
 }

@@ -36,6 +36,16 @@ final class ChatMemoryTests: XCTestCase {
         XCTAssertEqual(memory.nextTurnNumber, 6)
     }
 
+    func testTheNewestTurnStaysWhenItFitsOnItsOwn() {
+        var budget = ChatBudget()
+        budget.memoryTokens = 300
+        budget.summaryTokens = 100      // 200 for recent turns, fold down to 100
+        var memory = ConversationMemory(budget: budget)
+        for _ in 0..<3 { memory.append(turn(0, questionWords: 8, answerWords: 30)) }   // 50 each
+        memory.append(turn(0, questionWords: 8, answerWords: 160))                    // 180
+        XCTAssertEqual(memory.turnsToFold(countTokens: countWords), 3, "the 180-token turn is above the lower target but stays")
+    }
+
     func testTurnCountLimitFoldsShortTurnsToo() {
         var budget = ChatBudget()
         budget.maxRecentTurns = 4
@@ -94,21 +104,58 @@ final class ChatMemoryTests: XCTestCase {
                      "an answer instead of a question")
         XCTAssertNil(QuestionCondenser.clean("What do penguins eat?", original: "How big is it?", context: context),
                      "nothing in common with the conversation")
-        XCTAssertNil(QuestionCondenser.clean("What is the KV cache?", original: "How big is it?", context: context,
-                                             earlierQuestions: ["What is the KV cache?"]), "a repeat of the previous question")
+        XCTAssertNil(QuestionCondenser.clean("How big is the KV cache?", original: "How big is it?", context: context,
+                                             earlierQuestions: ["How big is the KV cache?"]), "a repeat of an earlier question")
+        XCTAssertNil(QuestionCondenser.clean("How big is it?", original: "How big is it?", context: context), "unchanged")
+        XCTAssertNil(QuestionCondenser.clean("How many bits per weight does the KV cache use?",
+                                             original: "How many bits per weight does the Q4_1 variant of it use?", context: context),
+                     "a number-bearing word was dropped")
+        XCTAssertNil(QuestionCondenser.clean("How many early tokens does the KV cache keep?",
+                                             original: "How many of those early tokens does it keep, and how long can the stream get?",
+                                             context: context), "half of the question was dropped")
+        XCTAssertEqual(QuestionCondenser.clean("How many bits per weight does the Q4_1 variant of the KV cache use?",
+                                               original: "How many bits per weight does the Q4_1 variant of it use?", context: context),
+                       "How many bits per weight does the Q4_1 variant of the KV cache use?")
+    }
+
+    func testReferencesBackAreRecognized() {
+        XCTAssertTrue(QuestionCondenser.refersBack("Which other models use it?"))
+        XCTAssertTrue(QuestionCondenser.refersBack("What does the second technique I mentioned do?"))
+        XCTAssertTrue(QuestionCondenser.refersBack("And for Llama?"), "too short to stand alone")
+        XCTAssertFalse(QuestionCondenser.refersBack("How does grouped-query attention shrink the KV cache?"))
     }
 
     func testSummarizerBoundsAndFallsBack() {
         var budget = ChatBudget()
-        budget.summaryTokens = 12
+        budget.summaryTokens = 20      // notes: 12 tokens
         let summarizer = ConversationSummarizer(generator: ChatScriptGenerator(), budget: budget)
+        XCTAssertEqual(summarizer.notesTokens, 12)
         let long = "Updated notes: The user asked about caches. The user asked about caches. Keys and values are stored per layer. Memory grows with context length and layers."
-        let cleaned = summarizer.clean(long)
-        XCTAssertEqual(cleaned, "The user asked about caches. Keys and values are stored per layer.")
+        XCTAssertEqual(summarizer.clean(long), "The user asked about caches. Keys and values are stored per layer.")
         XCTAssertNil(summarizer.clean("  \n "))
+        XCTAssertEqual(summarizer.clean("The user asked about caches.\n\nAdditional questions:\nWhat is Llama 5?"),
+                       "The user asked about caches.", "only the first paragraph is notes")
         let turns = (1...9).map { ChatTurn(number: $0, question: "q", standaloneQuestion: "What is topic \($0)?", answer: "a") }
         let fallback = summarizer.extractive(previous: "Old notes here.", folding: turns)
-        XCTAssertLessThanOrEqual(countWords(fallback), 12)
+        XCTAssertLessThanOrEqual(countWords(fallback), 20)
         XCTAssertTrue(fallback.hasSuffix("What is topic 9?"), "the newest question is kept: \(fallback)")
+    }
+
+    func testSummaryKeepsNumbersTheNotesDropped() {
+        let summarizer = ConversationSummarizer(generator: ChatScriptGenerator(), budget: ChatBudget())
+        let turns = [ChatTurn(number: 3, question: "How big?", standaloneQuestion: "How big is the KV cache?",
+                              answer: "It takes 320 KB per token [1]. That is a lot. At a million tokens it is 330 GB.")]
+        let summary = summarizer.withFacts(notes: "The user studies the KV cache of Llama 2 70B.",
+                                           previous: "Llama 2 70B has 80 layers. It is big.", folding: turns)
+        XCTAssertEqual(summary, "The user studies the KV cache of Llama 2 70B. Llama 2 70B has 80 layers. It takes 320 KB per token. At a million tokens it is 330 GB.")
+
+        var tight = ChatBudget()
+        tight.summaryTokens = 24
+        let bounded = ConversationSummarizer(generator: ChatScriptGenerator(), budget: tight)
+            .withFacts(notes: "The user studies the KV cache of Llama 2 70B.", previous: "Llama 2 70B has 80 layers. It is big.", folding: turns)
+        XCTAssertEqual(bounded, "The user studies the KV cache of Llama 2 70B. It takes 320 KB per token. At a million tokens it is 330 GB.",
+                       "the newest facts win when the budget is tight")
+        XCTAssertEqual(summarizer.withFacts(notes: "It takes 320 KB per token, 330 GB in all.", previous: "", folding: turns),
+                       "It takes 320 KB per token, 330 GB in all.", "numbers the notes already hold are not repeated")
     }
 }

@@ -67,6 +67,33 @@ public enum Migrations {
         Migration(version: 3, summary: "find documents by content hash (reuse embeddings of renamed files)", sql: """
             CREATE INDEX documents_by_sha256 ON documents(sha256, format);
             """),
+        Migration(version: 4, summary: "chat sessions, their messages and running summaries (rag chat)", sql: """
+            CREATE TABLE chat_sessions (
+                id         INTEGER PRIMARY KEY,
+                name       TEXT NOT NULL UNIQUE,
+                created_at REAL NOT NULL,           -- seconds since 1970
+                updated_at REAL NOT NULL
+            );
+            CREATE TABLE chat_messages (
+                id          INTEGER PRIMARY KEY,
+                session_id  INTEGER NOT NULL REFERENCES chat_sessions(id) ON DELETE CASCADE,
+                turn        INTEGER NOT NULL,       -- 1, 2, 3, ... within the session
+                role        TEXT NOT NULL CHECK (role IN ('user', 'assistant')),
+                content     TEXT NOT NULL,          -- the question as typed / the answer as generated
+                standalone  TEXT,                   -- user: the condensed question that went to retrieval
+                sources     TEXT,                   -- assistant: JSON list of the sources the answer was given
+                cited       TEXT,                   -- assistant: JSON list of the cited source numbers
+                interrupted INTEGER NOT NULL DEFAULT 0,
+                created_at  REAL NOT NULL,
+                UNIQUE (session_id, turn, role)
+            );
+            CREATE TABLE chat_summaries (
+                session_id    INTEGER PRIMARY KEY REFERENCES chat_sessions(id) ON DELETE CASCADE,
+                text          TEXT NOT NULL,        -- running summary of turns 1...covered_turns
+                covered_turns INTEGER NOT NULL,
+                updated_at    REAL NOT NULL
+            );
+            """),
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }

@@ -33,7 +33,13 @@ public struct ChatBudget: Sendable, Equatable {
     /// Template tokens a message costs beyond its text (`<|im_start|>role\n … <|im_end|>\n`).
     public var messageOverheadTokens = 6
 
+    /// Allowance for the fixed text around the variable parts of a prompt (instructions, worked examples, labels).
+    public var instructionTokens = 300
+
     public init() {}
+
+    /// The longest prompt plus answer the chat can produce.
+    public var worstCaseTokens: Int { promptBound(instructionTokens: instructionTokens) + answerTokens }
 
     /// Tokens left for recent turns.
     public var recentTurnTokens: Int { max(0, memoryTokens - summaryTokens) }
@@ -41,5 +47,17 @@ public struct ChatBudget: Sendable, Equatable {
     /// A bound on any prompt the chat sends, given the length of the fixed instructions around it.
     public func promptBound(instructionTokens: Int) -> Int {
         instructionTokens + memoryTokens + sourcesTokens + questionTokens + 4 * messageOverheadTokens
+    }
+}
+
+public enum ChatError: Error, Equatable, CustomStringConvertible {
+    /// The budgets add up to more than the model's context window.
+    case budgetExceedsContext(needed: Int, context: Int)
+
+    public var description: String {
+        switch self {
+        case .budgetExceedsContext(let needed, let context):
+            return "the chat budgets need up to \(needed) tokens (prompt and answer) but the model's context is \(context): lower --budget, --memory or --max-tokens"
+        }
     }
 }

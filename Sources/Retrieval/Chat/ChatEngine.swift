@@ -49,6 +49,9 @@ public final class ChatEngine {
     public init(answerEngine: AnswerEngine, store: ChatSessionStore, sessionName: String,
                 budget: ChatBudget = ChatBudget(), options: AskOptions = AskOptions()) throws {
         let name = try ChatSessionName.validated(sessionName)
+        guard budget.worstCaseTokens <= answerEngine.generator.contextLength else {
+            throw ChatError.budgetExceedsContext(needed: budget.worstCaseTokens, context: answerEngine.generator.contextLength)
+        }
         var settings = answerEngine.settings
         settings.longContext.budget = min(settings.longContext.budget, budget.sourcesTokens)
         settings.longContext.sectionTokens = min(settings.longContext.sectionTokens, budget.sourcesTokens)
@@ -99,9 +102,9 @@ public final class ChatEngine {
 
         let condensing: QuestionCondenser.Outcome
         do {
-            condensing = try condenser.condense(question, memory: memory)
+            condensing = try condenser.condense(question, memory: memory, previous: transcript.last)
         } catch {
-            condensing = QuestionCondenser.Outcome(question: condenser.followUp(question, to: memory.recentTurns.last),
+            condensing = QuestionCondenser.Outcome(question: condenser.fallback(question, previous: transcript.last),
                                                    rewritten: false, promptTokens: 0, seconds: 0)
             notices.append("could not condense the follow-up (\(error)); searching with it as typed")
         }

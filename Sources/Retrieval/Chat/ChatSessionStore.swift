@@ -24,6 +24,8 @@ public enum ChatStoreError: Error, Equatable, CustomStringConvertible {
     case invalidName(String)
     /// A stored message could not be read back (written by a broken or newer rag).
     case corrupt(path: String, detail: String)
+    /// The index database could not be opened for chat (missing, newer schema, …): the index's own message.
+    case index(String)
 
     public var description: String {
         switch self {
@@ -35,6 +37,8 @@ public enum ChatStoreError: Error, Equatable, CustomStringConvertible {
             return "invalid session name '\(name)': use 1 to \(ChatSessionName.maxLength) visible characters"
         case .corrupt(let path, let detail):
             return "database \(path): a stored chat message is unreadable (\(detail)); delete the session with 'rag chat --delete NAME'"
+        case .index(let message):
+            return message
         }
     }
 

@@ -53,17 +53,19 @@ public struct ConversationMemory: Sendable, Equatable {
 
     /// How many of the oldest recent turns must be folded into the summary (0 when everything fits).
     /// When something must go, enough goes to bring the rest down to `foldDownToFraction` of the budget,
-    /// so that summarizing happens every few turns, not after each one.
+    /// so that summarizing happens every few turns, not after each one. The newest turn stays verbatim
+    /// whenever it fits the budget on its own: the next follow-up most likely refers to it.
     public func turnsToFold(countTokens: (String) -> Int) -> Int {
         let costs = recentTurns.map { cost(of: $0, countTokens: countTokens) }
         let total = costs.reduce(0, +)
         guard total > budget.recentTurnTokens || costs.count > budget.maxRecentTurns else { return 0 }
         let target = Int(Double(budget.recentTurnTokens) * budget.foldDownToFraction)
-        let turnTarget = max(0, min(budget.maxRecentTurns, Int((Double(budget.maxRecentTurns) * budget.foldDownToFraction).rounded(.up))))
-        // Keep the newest turns while they fit the lower target; fold everything older.
+        let turnTarget = max(1, min(budget.maxRecentTurns, Int((Double(budget.maxRecentTurns) * budget.foldDownToFraction).rounded(.up))))
+        // Keep the newest turns while they fit the lower target (the newest one: the full budget); fold the rest.
         var kept = 0, keptTokens = 0
         for cost in costs.reversed() {
-            guard keptTokens + cost <= target, kept < turnTarget else { break }
+            let limit = kept == 0 ? budget.recentTurnTokens : target
+            guard keptTokens + cost <= limit, kept < turnTarget else { break }
             kept += 1
             keptTokens += cost
         }

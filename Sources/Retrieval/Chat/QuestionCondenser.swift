@@ -3,10 +3,12 @@ import Foundation
 /// Rewrites a follow-up question ("and how much memory does it use?") into one that stands on its own
 /// ("how much memory does the KV cache use?"), so that retrieval finds the right passages.
 ///
-/// The prompt is written for a 135M instruct model: one short instruction, the last exchange or two as
-/// plain text, and an answer cue. Output is one line, bounded by `ChatBudget.condensedQuestionTokens`.
-/// When the model's line is unusable (empty, a refusal, an answer instead of a question, nothing in
-/// common with the conversation) the follow-up is used with the previous question beside it.
+/// The prompt is written for a 135M instruct model, which tends to *answer* a question rather than rewrite it:
+/// one short instruction, two worked examples as earlier chat turns (few-shot helps such a model far more than
+/// wording), then the conversation as plain text and the follow-up. Output is one line, bounded by
+/// `ChatBudget.condensedQuestionTokens`. The line is only used when it passes `clean` — it must still be the
+/// user's question, with most of its words and all of its numbers; otherwise the follow-up is used, with the
+/// question it follows beside it when it refers back to something ("it", "that", "the second one").
 public struct QuestionCondenser {
     public let generator: TextGenerator
     public let budget: ChatBudget
@@ -17,19 +19,28 @@ public struct QuestionCondenser {
     }
 
     public static let instruction = """
-        Rewrite the last question so that it can be understood without the conversation. \
-        Replace words like "it", "they", "that" and "this" with the thing they mean. \
-        Write only the rewritten question, on one line.
+        You rewrite a follow-up question so that it makes sense on its own. Keep the question's meaning and words, \
+        and replace words like it, that, they and those with what they refer to. Reply with one question only.
         """
+
+    /// Worked examples shown as earlier turns: (conversation, follow-up, rewrite). Topics unrelated to any corpus.
+    public static let examples: [(conversation: String, followUp: String, rewrite: String)] = [
+        ("User: What is Python?\nAssistant: Python is a programming language created by Guido van Rossum.",
+         "Who maintains it today?", "Who maintains Python today?"),
+        ("User: How do solar panels work?\nAssistant: They turn sunlight into electricity with photovoltaic cells.",
+         "How efficient are they?", "How efficient are solar panels?"),
+    ]
 
     public struct Outcome: Sendable, Equatable {
         /// The question to retrieve and answer with.
         public var question: String
-        /// False when the follow-up was used as is (first turn, or the model's rewrite was unusable).
+        /// True when the model's rewrite is used.
         public var rewritten: Bool
         /// Tokens of the condensing prompt (0 when nothing was generated).
         public var promptTokens: Int
         public var seconds: Double
+        /// What the model wrote (empty when nothing was generated), for `--verbose` and evaluation.
+        public var modelOutput: String = ""
     }
 
     /// The condensing prompt for `question` after the turns in `memory`: the summary, the user's earlier
@@ -48,12 +59,18 @@ public struct QuestionCondenser {
                                   countTokens: generator.countTokens)
             conversation += "User: \(turn.question)\nAssistant: \(answer)\n"
         }
-        let user = "Conversation:\n\(conversation)\nLast question: \(question)\n\nRewritten question:"
-        return [PromptMessage(.system, Self.instruction), PromptMessage(.user, user)]
+        var messages = [PromptMessage(.system, Self.instruction)]
+        for example in Self.examples {
+            messages.append(PromptMessage(.user, "Conversation:\n\(example.conversation)\n\nFollow-up: \(example.followUp)"))
+            messages.append(PromptMessage(.assistant, example.rewrite))
+        }
+        messages.append(PromptMessage(.user, "Conversation:\n\(conversation)\nFollow-up: \(question)"))
+        return messages
     }
 
-    /// The standalone question. With no earlier turn nothing is generated.
-    public func condense(_ question: String, memory: ConversationMemory) throws -> Outcome {
+    /// The standalone question. With no earlier turn nothing is generated. `previous` is the last turn of the
+    /// conversation (the fallback's anchor; it may already be folded into the summary).
+    public func condense(_ question: String, memory: ConversationMemory, previous: ChatTurn? = nil) throws -> Outcome {
         guard !memory.isEmpty else { return Outcome(question: question, rewritten: false, promptTokens: 0, seconds: 0) }
         let prompt = messages(question: question, memory: memory)
         var options = GenerationOptions()
@@ -62,42 +79,65 @@ public struct QuestionCondenser {
         var streamed = ""
         let outcome = try generator.generate(prompt, options: options) { piece in
             streamed += piece
-            // One line is all we want: stop as soon as a non-empty line is complete.
-            return !streamed.drop(while: \.isWhitespace).contains("\n")
+            // One question is all we want: stop at its question mark or at the end of the first non-empty line.
+            let text = streamed.drop(while: \.isWhitespace)
+            return !text.contains("\n") && !text.contains("?")
         }
         let seconds = outcome.prefillSeconds + outcome.decodeSeconds
-        let context = memory.recentTurns.map { $0.standaloneQuestion + " " + $0.answer }.joined(separator: " ") + " " + memory.summary.text
+        let context = memory.recentTurns.map { $0.question + " " + $0.answer }.joined(separator: " ") + " " + memory.summary.text
         let earlier = memory.recentTurns.map(\.standaloneQuestion)
         if let rewritten = Self.clean(outcome.text, original: question, context: context, earlierQuestions: earlier) {
-            return Outcome(question: rewritten, rewritten: rewritten != question, promptTokens: outcome.promptTokens, seconds: seconds)
+            return Outcome(question: rewritten, rewritten: true, promptTokens: outcome.promptTokens, seconds: seconds,
+                           modelOutput: outcome.text)
         }
-        return Outcome(question: followUp(question, to: memory.recentTurns.last), rewritten: false,
-                       promptTokens: outcome.promptTokens, seconds: seconds)
+        return Outcome(question: fallback(question, previous: previous ?? memory.recentTurns.last), rewritten: false,
+                       promptTokens: outcome.promptTokens, seconds: seconds, modelOutput: outcome.text)
+    }
+
+    /// The question used when the model's rewrite is unusable: the follow-up as typed when it stands on its own,
+    /// else the follow-up with the question it follows beside it.
+    public func fallback(_ question: String, previous: ChatTurn?) -> String {
+        Self.refersBack(question) ? followUp(question, to: previous) : question
     }
 
     static let followUpMarker = " (follow-up to: "
 
-    /// Without a usable rewrite, the follow-up keeps the previous question beside it (cut to stay within the
-    /// question budget), so that retrieval and the answer still know what "it" is about.
+    /// The follow-up with the previous question beside it (cut to stay within the question budget), so that
+    /// retrieval and the answer still know what "it" is about. The previous question is its rewrite when it had
+    /// one, else what the user typed: the most recent topic, and never a nest of earlier fallbacks.
     public func followUp(_ question: String, to previous: ChatTurn?) -> String {
         guard let previous else { return question }
-        // After a fallback, keep pointing at the question it followed up (the last one that stood on its own).
-        let parts = previous.standaloneQuestion.components(separatedBy: Self.followUpMarker)
-        let earlier = parts.count > 1 ? String(parts[parts.count - 1].dropLast()) : parts[0]
+        let earlier = previous.standaloneQuestion.components(separatedBy: Self.followUpMarker)[0]
         guard !earlier.isEmpty, earlier != question else { return question }
         let room = budget.questionTokens - generator.countTokens(question + Self.followUpMarker + ")")
         guard room >= 4 else { return question }
         return question + Self.followUpMarker + truncate(earlier, toTokens: room, countTokens: generator.countTokens) + ")"
     }
 
-    /// The model's rewrite, or nil when it is not a usable question:
+    /// Words that point back into the conversation.
+    static let referenceWords: Set<String> = [
+        "it", "its", "they", "them", "their", "theirs", "that", "this", "these", "those", "he", "him", "his", "she",
+        "her", "one", "ones", "other", "others", "same", "former", "latter", "above", "previous", "earlier",
+        "mentioned", "first", "second", "third", "last", "there", "then", "also", "else", "more", "again",
+    ]
+
+    /// True when the question points back into the conversation or is too short to stand alone.
+    public static func refersBack(_ question: String) -> Bool {
+        let words = question.lowercased().split { !$0.isLetter && !$0.isNumber }.map(String.init)
+        let content = LexicalQuery.terms(in: question).filter { !LexicalQuery.stopWords.contains($0) }
+        return words.contains(where: referenceWords.contains) || content.count < 3
+    }
+
+    /// The model's rewrite, or nil when it is not a usable rewrite of the follow-up:
     /// first non-empty line, labels and quotes stripped; it must not be a refusal, must still be a question when
-    /// the follow-up is one (not an answer to it), must not merely repeat an earlier question, and must share a
-    /// content word with the follow-up or the conversation (a tiny model sometimes drifts to an unrelated topic).
+    /// the follow-up is one (not an answer to it), must differ from the follow-up and from earlier questions,
+    /// must keep every number-bearing word and at least three quarters of the follow-up's content words (a small
+    /// model often shortens a question into another one), and at least half of the words it adds must come from
+    /// the conversation (a small model sometimes drifts to an unrelated topic).
     public static func clean(_ raw: String, original: String, context: String, earlierQuestions: [String] = []) -> String? {
         guard var line = raw.split(whereSeparator: \.isNewline)
             .map({ $0.trimmingCharacters(in: .whitespaces) }).first(where: { !$0.isEmpty }) else { return nil }
-        for label in ["rewritten question:", "standalone question:", "question:", "last question:", "user:"] {
+        for label in ["rewritten question:", "standalone question:", "follow-up:", "question:", "user:"] {
             if line.lowercased().hasPrefix(label) { line = String(line.dropFirst(label.count)).trimmingCharacters(in: .whitespaces) }
         }
         line = line.trimmingCharacters(in: CharacterSet(charactersIn: "\"'“”‘’` "))
@@ -106,11 +146,18 @@ public struct QuestionCondenser {
         let refusals = ["i'm sorry", "i am sorry", "i cannot", "i can't", "as an ai", "sorry,"]
         guard !refusals.contains(where: lower.hasPrefix) else { return nil }
         if original.contains("?"), !line.contains("?") { return nil }
-        let normalized = { (text: String) in LexicalQuery.terms(in: text).joined(separator: " ") }
-        if normalized(line) != normalized(original), earlierQuestions.map(normalized).contains(normalized(line)) { return nil }
-        let words = Set(LexicalQuery.terms(in: line).filter { !LexicalQuery.stopWords.contains($0) })
+
+        let content = { (text: String) in Set(LexicalQuery.terms(in: text).filter { !LexicalQuery.stopWords.contains($0) }) }
+        let rewriteWords = content(line), originalWords = content(original)
+        guard !rewriteWords.isEmpty, rewriteWords != originalWords else { return nil }
+        if earlierQuestions.map(content).contains(rewriteWords) { return nil }
+        let numbers = originalWords.filter { $0.contains(where: \.isNumber) }
+        guard numbers.isSubset(of: rewriteWords) else { return nil }
+        let kept = originalWords.intersection(rewriteWords).count
+        guard kept * 4 >= originalWords.count * 3 else { return nil }
+        let added = rewriteWords.subtracting(originalWords)
         let known = Set(LexicalQuery.terms(in: original + " " + context))
-        guard !words.isEmpty, !words.isDisjoint(with: known) else { return nil }
+        guard added.intersection(known).count * 2 >= added.count else { return nil }
         return line
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Index
 import Retrieval
 
 enum ChatCommand {
@@ -17,9 +18,7 @@ enum ChatCommand {
             OptionSpec("max-tokens", value: "N", help: "maximum answer length in tokens (default 256)"),
             OptionSpec("temperature", value: "T", help: "sampling temperature, 0 = greedy (default 0)"),
             OptionSpec("seed", value: "N", help: "random seed for sampling"),
-            OptionSpec("attention", value: "POLICY", help: "dense | window | topk"),
-            OptionSpec("window", value: "W", help: "window size for --attention window/topk"),
-        ],
+        ] + GeneratorOptions.attentionSpecs,
         positionals: 0...0,
         details: """
             On a terminal: type a question, read the streamed answer and its sources. Commands: /help, /sources,
@@ -49,10 +48,13 @@ enum ChatCommand {
             return try deleteSession(deleting, databasePath: path, console: console)
         }
 
-        let budget = try chatBudget(arguments)
         let options = try askOptions(arguments)
-        let answerEngine = try ChatAnswering.makeAnswerEngine(invocation, options: options)
+        let budget = try chatBudget(arguments, answerTokens: options.generation.maxTokens)
+        guard FileManager.default.fileExists(atPath: path) else { throw IndexError.missingIndex(path: path) }
+        // The chat store first: its read-write connection brings an index made before chat up to the chat schema.
         let store = try SQLiteChatSessionStore(path: path)
+        let answerEngine = try AnswerEngine(retriever: Services.openRetriever(invocation),
+                                            generator: Services.makeGenerator(invocation, needed: true))
         let name = session ?? ChatSessionName.fresh()
         let engine = try ChatEngine(answerEngine: answerEngine, store: store, sessionName: name, budget: budget, options: options)
         if session != nil, !engine.resumed {
@@ -73,20 +75,19 @@ enum ChatCommand {
         }
     }
 
-    static func chatBudget(_ arguments: ParsedArguments) throws -> ChatBudget {
+    static func chatBudget(_ arguments: ParsedArguments, answerTokens: Int) throws -> ChatBudget {
         var budget = ChatBudget()
-        budget.sourcesTokens = try arguments.int("budget", default: budget.sourcesTokens, range: 100...6000)!
+        budget.sourcesTokens = try arguments.int("budget", default: budget.sourcesTokens, range: 64...6000)!
         budget.memoryTokens = try arguments.int("memory", default: budget.memoryTokens, range: 100...4000)!
         budget.summaryTokens = min(budget.summaryTokens, budget.memoryTokens / 4)
-        budget.answerTokens = try arguments.int("max-tokens", default: budget.answerTokens, range: 1...2048)!
+        budget.answerTokens = answerTokens
         return budget
     }
 
     static func askOptions(_ arguments: ParsedArguments) throws -> AskOptions {
         var options = AskOptions()
         options.k = try arguments.int("k", default: options.k, range: 1...100)!
-        options.generation.temperature = try arguments.double("temperature", default: 0, range: 0...5)!
-        options.generation.seed = try arguments.int("seed", range: 0...Int.max).map(UInt64.init)
+        options.generation = try GeneratorOptions.sampling(arguments, defaultMaxTokens: 256)
         return options
     }
 
