@@ -15,6 +15,18 @@ public struct AttentionRequest {
     public let scale: Float
     /// Threads the policy may use.
     public let threads: Int
+
+    public init(layer: Int, queries: UnsafePointer<Float>, positions: Range<Int>, cache: KVCache,
+                headCount: Int, groupSize: Int, scale: Float, threads: Int) {
+        self.layer = layer
+        self.queries = queries
+        self.positions = positions
+        self.cache = cache
+        self.headCount = headCount
+        self.groupSize = groupSize
+        self.scale = scale
+        self.threads = threads
+    }
 }
 
 /// The seam between the transformer and attention. The forward pass calls, per layer:
