@@ -170,6 +170,18 @@ final class SparseAttentionTests: XCTestCase {
         }
     }
 
+    func testTopKDecodeSplitAcrossThreadsEqualsDense() {
+        let config = config(heads: 4, kvHeads: 1)
+        let count = 3000
+        let cache = filledCache(config, count: count)
+        let policy = topK(config, cache: cache, count: count, budget: count)
+        let queries = randomQueries(config.queryWidth, seed: 21)
+        let positions = (count - 1)..<count
+        let dense = run(DenseAttention(), config: config, cache: cache, queries: queries, positions: positions, layer: 3, threads: 3)
+        let sparse = run(policy, config: config, cache: cache, queries: queries, positions: positions, layer: 3, threads: 3)
+        XCTAssertLessThan(zip(dense, sparse).map { abs($0 - $1) }.max()!, 1e-5)
+    }
+
     func testLargestIndicesMatchesSorting() {
         var random = SeededRandom(seed: 11)
         for n in [1, 5, 64, 1000] {

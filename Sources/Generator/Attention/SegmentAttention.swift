@@ -27,26 +27,106 @@ public enum SegmentAttention {
     public static let keyChunk = 64
 
     /// Fills `output` ([tokens, nHeads, headDim]) for every query of `request`.
-    /// `plan(kvHead, tokens)` is called concurrently, once per item, with token indices relative to the request.
-    /// `rotary` must have every |queryShift| the plans return reserved.
+    /// `plan(kvHead, tokens)` is called concurrently, once per (KV head, query block), with token indices relative to
+    /// the request. `rotary` must have every |queryShift| the plans return reserved.
+    /// With fewer items than threads (decode), each plan's keys are split across threads and the partial softmax
+    /// states merged (m = max m_s, l = Σ l_s e^(m_s−m), acc = Σ acc_s e^(m_s−m)), so every core works on one token.
     public static func attend(_ request: AttentionRequest, output: UnsafeMutablePointer<Float>, rotary: RotaryShift,
                               queryBlock: Int, plan: (_ kvHead: Int, _ tokens: Range<Int>) -> [KeySegment]) {
         let tokens = request.positions.count
         let group = request.groupSize
+        let headDim = request.cache.headDimension
         let kvHeads = request.headCount / group
         let blocks = (tokens + queryBlock - 1) / queryBlock
-        let items = kvHeads * blocks
-        ComputeThreads.parallelRanges(items, parts: request.threads) { itemRange in
-            let scratch = ItemScratch(rows: min(tokens, queryBlock) * group, headDim: request.cache.headDimension)
-            defer { scratch.deallocate() }
-            for item in itemRange {
-                let kvHead = item / blocks
-                let block = item % blocks
-                let blockTokens = (block * queryBlock)..<min(tokens, (block + 1) * queryBlock)
-                attendItem(request, kvHead: kvHead, tokens: blockTokens, segments: plan(kvHead, blockTokens),
-                           rotary: rotary, scratch: scratch, output: output)
+        let units = kvHeads * blocks
+        func blockTokens(_ block: Int) -> Range<Int> { (block * queryBlock)..<min(tokens, (block + 1) * queryBlock) }
+        let rowsPerItem = min(tokens, queryBlock) * group
+
+        var plans = [[KeySegment]](repeating: [], count: units)
+        plans.withUnsafeMutableBufferPointer { plans in
+            ComputeThreads.parallelRanges(units, parts: request.threads) { range in
+                for unit in range { plans[unit] = plan(unit / blocks, blockTokens(unit % blocks)) }
             }
         }
+        let splits = units < 2 * request.threads ? 2 * request.threads : 1
+        guard splits > 1 else {
+            ComputeThreads.parallelRanges(units, parts: request.threads) { range in
+                let scratch = ItemScratch(rows: rowsPerItem, headDim: headDim)
+                defer { scratch.deallocate() }
+                for unit in range {
+                    let kvHead = unit / blocks, tokens = blockTokens(unit % blocks)
+                    accumulate(request, kvHead: kvHead, tokens: tokens, segments: plans[unit], rotary: rotary, scratch: scratch)
+                    for t in tokens {
+                        for g in 0..<group {
+                            let row = (t - tokens.lowerBound) * group + g
+                            let out = output + (t * request.headCount + kvHead * group + g) * headDim
+                            let inverse: Float = scratch.sums[row] > 0 ? 1 / scratch.sums[row] : 0
+                            for d in 0..<headDim { out[d] = scratch.accumulator[row * headDim + d] * inverse }
+                        }
+                    }
+                }
+            }
+            return
+        }
+        // Split-K: item = (unit, split); partial states per item: m [rows], l [rows], acc [rows, headDim].
+        let stateFloats = rowsPerItem * (headDim + 2)
+        let states = UnsafeMutablePointer<Float>.allocate(capacity: units * splits * stateFloats)
+        defer { states.deallocate() }
+        ComputeThreads.parallelRanges(units * splits, parts: request.threads) { range in
+            let scratch = ItemScratch(rows: rowsPerItem, headDim: headDim)
+            defer { scratch.deallocate() }
+            for item in range {
+                let unit = item / splits, split = item % splits
+                let tokens = blockTokens(unit % blocks)
+                let rows = tokens.count * group
+                accumulate(request, kvHead: unit / blocks, tokens: tokens,
+                           segments: share(of: plans[unit], part: split, parts: splits), rotary: rotary, scratch: scratch)
+                let state = states + item * stateFloats
+                state.update(from: scratch.maxima, count: rows)
+                (state + rowsPerItem).update(from: scratch.sums, count: rows)
+                (state + 2 * rowsPerItem).update(from: scratch.accumulator, count: rows * headDim)
+            }
+        }
+        for unit in 0..<units {
+            let kvHead = unit / blocks, tokens = blockTokens(unit % blocks)
+            for t in tokens {
+                for g in 0..<group {
+                    let row = (t - tokens.lowerBound) * group + g
+                    let out = output + (t * request.headCount + kvHead * group + g) * headDim
+                    var maximum = -Float.infinity
+                    for split in 0..<splits { maximum = max(maximum, states[(unit * splits + split) * stateFloats + row]) }
+                    out.update(repeating: 0, count: headDim)
+                    guard maximum > -.infinity else { continue }
+                    var total: Float = 0
+                    for split in 0..<splits {
+                        let state = states + (unit * splits + split) * stateFloats
+                        guard state[row] > -.infinity else { continue }
+                        let weight = expf(state[row] - maximum)
+                        total += state[rowsPerItem + row] * weight
+                        VectorMath.addScaled(out, state + 2 * rowsPerItem + row * headDim, weight, count: headDim)
+                    }
+                    if total > 0 { VectorMath.scale(out, by: 1 / total, count: headDim) }
+                }
+            }
+        }
+    }
+
+    /// The `part`-th of `parts` equal shares of the segments' keys (cut inside segments where needed).
+    static func share(of segments: [KeySegment], part: Int, parts: Int) -> [KeySegment] {
+        let total = segments.reduce(0) { $0 + $1.positions.count }
+        let from = total * part / parts, to = total * (part + 1) / parts
+        var result: [KeySegment] = []
+        var offset = 0
+        for segment in segments {
+            let count = segment.positions.count
+            let lo = max(from, offset) - offset, hi = min(to, offset + count) - offset
+            if lo < hi {
+                let start = segment.positions.lowerBound
+                result.append(KeySegment((start + lo)..<(start + hi), queryShift: segment.queryShift))
+            }
+            offset += count
+        }
+        return result
     }
 
     /// Per-thread buffers for one item.
@@ -75,8 +155,9 @@ public enum SegmentAttention {
         }
     }
 
-    private static func attendItem(_ request: AttentionRequest, kvHead: Int, tokens: Range<Int>, segments: [KeySegment],
-                                   rotary: RotaryShift, scratch s: ItemScratch, output: UnsafeMutablePointer<Float>) {
+    /// Online-softmax state (scratch maxima, sums, accumulator) of one item's rows over `segments`.
+    private static func accumulate(_ request: AttentionRequest, kvHead: Int, tokens: Range<Int>, segments: [KeySegment],
+                                   rotary: RotaryShift, scratch s: ItemScratch) {
         let cache = request.cache
         let headDim = cache.headDimension
         let group = request.groupSize
@@ -115,14 +196,6 @@ public enum SegmentAttention {
                 rag_attention_block(queries, Int64(rows), Int64(headDim), keys + slot * headDim, values + slot * headDim,
                                     Int64(end - start), limits, request.scale, s.maxima, s.sums, s.accumulator, s.scores)
                 start = end
-            }
-        }
-        for t in tokens {
-            for g in 0..<group {
-                let row = (t - tokens.lowerBound) * group + g
-                let out = output + (t * request.headCount + kvHead * group + g) * headDim
-                let inverse: Float = s.sums[row] > 0 ? 1 / s.sums[row] : 0
-                for d in 0..<headDim { out[d] = s.accumulator[row * headDim + d] * inverse }
             }
         }
     }

@@ -24,7 +24,7 @@ enum BenchAttention {
         for context in contexts {
             let attention = try settings.makePolicy(config: model.config)
             policyName = attention.name
-            let cache = attention.makeCache(config: model.config, positions: context + decodeTokens, batchSize: scratch.maxTokens)
+            let cache = attention.makeCache(config: model.config, positions: context + decodeTokens + 1, batchSize: scratch.maxTokens)
             cache.appendSyntheticPositions(context, attention: attention)
             var random = SeededRandom(seed: UInt64(context))
             var token = Int32(random.next() % UInt64(model.config.vocabularySize))

@@ -4,7 +4,7 @@ import ModelKit
 
 /// `rag bench passkey [--lengths 2048,4096,...] [--depths N] [--attention POLICY --window W --budget B]`:
 /// passkey retrieval (a 5-digit key hidden in repeated filler, asked for at the end; greedy answer) at each length
-/// and `--depths` evenly spaced depths. Prints one JSON object with the accuracy per length and every case.
+/// and `--depths` evenly spaced depths (the prompt is `length` minus the 8 answer tokens). Prints one JSON object with the accuracy per length and every case.
 /// Dense attention is out of its trained range beyond the model's context and is refused there.
 enum BenchPasskey {
     static let defaultLengths = [2048, 4096, 8192, 16384, 32768]
@@ -19,7 +19,7 @@ enum BenchPasskey {
         let path = try DataPaths.models(invocation.global).path(of: KnownModels.generator)
         let generator = try LoadedGenerator(path: path, threads: threads)
         let config = generator.model.config
-        if settings.kind == .dense, let long = lengths.first(where: { $0 + answerTokens > config.contextLength }) {
+        if settings.kind == .dense, let long = lengths.first(where: { $0 > config.contextLength }) {
             throw CommandFailure(message: "--lengths \(long) is beyond the model's trained context of \(config.contextLength) tokens for dense attention (use --attention window or topk)")
         }
         let task = PasskeyTask(tokenizer: generator.tokenizer)
@@ -31,7 +31,8 @@ enum BenchPasskey {
             for depthIndex in 0..<depthCount {
                 let depth = (Double(depthIndex) + 0.5) / Double(depthCount)
                 let passkey = PasskeyTask.passkey(length: length, depthIndex: depthIndex)
-                let prompt = task.prompt(length: length, depth: depth, passkey: passkey)
+                // The prompt plus the answer make `length` tokens (so 8192 stays inside dense attention's range).
+                let prompt = task.prompt(length: length - answerTokens, depth: depth, passkey: passkey)
                 let attention = try settings.makePolicy(config: config)
                 policyName = attention.name
                 let result = try LongContextRun(model: generator.model, attention: attention)
