@@ -42,6 +42,116 @@ RAG_SIMD static inline float hsum(__m256 v) {
     return _mm_cvtss_f32(lo);
 }
 
+
+// e^x for x ≤ 0 lanes (Cephes expf: range reduction by ln 2, degree-6 polynomial; relative error ~1e-7).
+// Lanes below −87 give 0.
+RAG_SIMD static inline __m256 exp_nonpositive(__m256 x) {
+    const __m256 floor = _mm256_set1_ps(-87.0f);
+    const __m256 underflow = _mm256_cmp_ps(x, floor, _CMP_LT_OQ);
+    x = _mm256_max_ps(x, floor);
+    const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+    __m256 p = _mm256_set1_ps(1.9875691500e-4f);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+    p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), r);
+    p = _mm256_add_ps(p, _mm256_set1_ps(1.0f));
+    const __m256i exponent = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+    return _mm256_andnot_ps(underflow, _mm256_mul_ps(p, _mm256_castsi256_ps(exponent)));
+}
+
+// Sums of four vectors at once: lane i of the result is the horizontal sum of vector i.
+RAG_SIMD static inline __m128 hsum4(__m256 a, __m256 b, __m256 c, __m256 d) {
+    const __m256 ab = _mm256_hadd_ps(a, b);
+    const __m256 cd = _mm256_hadd_ps(c, d);
+    const __m256 abcd = _mm256_hadd_ps(ab, cd);
+    return _mm_add_ps(_mm256_castps256_ps128(abcd), _mm256_extractf128_ps(abcd, 1));
+}
+
+// headDim == 64: the query and the accumulator each live in 8 registers.
+RAG_SIMD static void block_row_avx2_64(const float *q, const float *keys, const float *values, int64_t n,
+                                       float scale, float *m, float *l, float *acc, float *scores) {
+    __m256 qv[8];
+    for (int i = 0; i < 8; i++) qv[i] = _mm256_loadu_ps(q + 8 * i);
+    int64_t j = 0;
+    __m256 blockMaxV = _mm256_set1_ps(-INFINITY);
+    for (; j + 4 <= n; j += 4) {
+        const float *k = keys + j * 64;
+        __m256 a0 = _mm256_mul_ps(qv[0], _mm256_loadu_ps(k));
+        __m256 a1 = _mm256_mul_ps(qv[0], _mm256_loadu_ps(k + 64));
+        __m256 a2 = _mm256_mul_ps(qv[0], _mm256_loadu_ps(k + 128));
+        __m256 a3 = _mm256_mul_ps(qv[0], _mm256_loadu_ps(k + 192));
+        for (int i = 1; i < 8; i++) {
+            a0 = _mm256_fmadd_ps(qv[i], _mm256_loadu_ps(k + 8 * i), a0);
+            a1 = _mm256_fmadd_ps(qv[i], _mm256_loadu_ps(k + 64 + 8 * i), a1);
+            a2 = _mm256_fmadd_ps(qv[i], _mm256_loadu_ps(k + 128 + 8 * i), a2);
+            a3 = _mm256_fmadd_ps(qv[i], _mm256_loadu_ps(k + 192 + 8 * i), a3);
+        }
+        const __m128 s = _mm_mul_ps(hsum4(a0, a1, a2, a3), _mm_set1_ps(scale));
+        _mm_storeu_ps(scores + j, s);
+        blockMaxV = _mm256_max_ps(blockMaxV, _mm256_castps128_ps256(s));
+    }
+    float blockMax = -INFINITY;
+    {
+        float lanes[8];
+        _mm256_storeu_ps(lanes, blockMaxV);
+        for (int i = 0; i < 4 && j >= 4; i++) if (lanes[i] > blockMax) blockMax = lanes[i];
+    }
+    for (; j < n; j++) {
+        const float *k = keys + j * 64;
+        __m256 a = _mm256_mul_ps(qv[0], _mm256_loadu_ps(k));
+        for (int i = 1; i < 8; i++) a = _mm256_fmadd_ps(qv[i], _mm256_loadu_ps(k + 8 * i), a);
+        const float s = hsum(a) * scale;
+        scores[j] = s;
+        if (s > blockMax) blockMax = s;
+    }
+    const float newMax = *m > blockMax ? *m : blockMax;
+    const float correction = (*m == -INFINITY) ? 0.0f : expf(*m - newMax);
+    // p_j = e^(s_j − max), summed.
+    const __m256 maxV = _mm256_set1_ps(newMax);
+    __m256 sumV = _mm256_setzero_ps();
+    int64_t t = 0;
+    for (; t + 8 <= n; t += 8) {
+        const __m256 p = exp_nonpositive(_mm256_sub_ps(_mm256_loadu_ps(scores + t), maxV));
+        _mm256_storeu_ps(scores + t, p);
+        sumV = _mm256_add_ps(sumV, p);
+    }
+    float sum = hsum(sumV);
+    for (; t < n; t++) {
+        scores[t] = expf(scores[t] - newMax);
+        sum += scores[t];
+    }
+    // acc = acc·correction + Σ p_j v_j
+    __m256 r[8];
+    const __m256 c = _mm256_set1_ps(correction);
+    for (int i = 0; i < 8; i++) r[i] = _mm256_mul_ps(_mm256_loadu_ps(acc + 8 * i), c);
+    for (int64_t u = 0; u < n; u++) {
+        const __m256 p = _mm256_broadcast_ss(scores + u);
+        const float *v = values + u * 64;
+        for (int i = 0; i < 8; i++) r[i] = _mm256_fmadd_ps(p, _mm256_loadu_ps(v + 8 * i), r[i]);
+    }
+    for (int i = 0; i < 8; i++) _mm256_storeu_ps(acc + 8 * i, r[i]);
+    *m = newMax;
+    *l = *l * correction + sum;
+}
+
+// Adds Σ e^(x_i − maximum) over the leading multiple of 64 elements to *total; returns how many it consumed.
+RAG_SIMD static int64_t log_sum_exp_avx2(const float *x, int64_t n, float maximum, double *total) {
+    const __m256 m = _mm256_set1_ps(maximum);
+    int64_t i = 0;
+    for (; i + 64 <= n; i += 64) {
+        __m256 s = _mm256_setzero_ps();
+        for (int j = 0; j < 64; j += 8) s = _mm256_add_ps(s, exp_nonpositive(_mm256_sub_ps(_mm256_loadu_ps(x + i + j), m)));
+        *total += (double)hsum(s);
+    }
+    return i;
+}
+
 // headDim a multiple of 8.
 RAG_SIMD static void block_row_avx2(const float *q, int64_t headDim, const float *keys, const float *values, int64_t n,
                                     float scale, float *m, float *l, float *acc, float *scores) {
@@ -111,6 +221,10 @@ void rag_attention_block(const float *q, int64_t rows, int64_t headDim,
         }
         if (n <= 0) continue;
 #if defined(__x86_64__)
+        if (simd && headDim == 64) {
+            block_row_avx2_64(q + r * headDim, keys, values, n, scale, m + r, l + r, acc + r * headDim, scores);
+            continue;
+        }
         if (simd) {
             block_row_avx2(q + r * headDim, headDim, keys, values, n, scale, m + r, l + r, acc + r * headDim, scores);
             continue;
@@ -118,4 +232,18 @@ void rag_attention_block(const float *q, int64_t rows, int64_t headDim,
 #endif
         block_row_portable(q + r * headDim, headDim, keys, values, n, scale, m + r, l + r, acc + r * headDim, scores);
     }
+}
+
+double rag_log_sum_exp(const float *x, int64_t n) {
+    if (n <= 0) return -INFINITY;
+    float maximum = x[0];
+    for (int64_t i = 1; i < n; i++) if (x[i] > maximum) maximum = x[i];
+    if (maximum == -INFINITY) return -INFINITY;
+    double total = 0;
+    int64_t i = 0;
+#if defined(__x86_64__)
+    if (rag_quant_kernels_use_avx2()) i = log_sum_exp_avx2(x, n, maximum, &total);
+#endif
+    for (; i < n; i++) total += exp((double)x[i] - (double)maximum);
+    return (double)maximum + log(total);
 }

@@ -14,6 +14,8 @@
 static int simd_allowed = 1;
 static int simd_checked = 0;
 static int simd_present = 0;
+static int avx512_present = 0;
+static int level_cap = 2;
 
 static int cpu_has_simd(void) {
     if (!simd_checked) {
@@ -21,15 +23,31 @@ static int cpu_has_simd(void) {
         __builtin_cpu_init();
         simd_present = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
                        __builtin_cpu_supports("f16c");
+        avx512_present = simd_present && __builtin_cpu_supports("avx512f");
 #endif
         simd_checked = 1;
     }
     return simd_present;
 }
 
+void rag_cpu_relax(void) {
+#if defined(__x86_64__)
+    __builtin_ia32_pause();
+#endif
+}
+
 int rag_quant_kernels_use_avx2(void) { return simd_allowed && cpu_has_simd(); }
 
 void rag_quant_kernels_allow_simd(int allow) { simd_allowed = allow; }
+
+static int use_avx512(void) { return rag_quant_kernels_use_avx2() && avx512_present && level_cap >= 2; }
+
+int rag_quant_kernels_set_level(int level) {
+    level_cap = level;
+    simd_allowed = level >= 1;
+    cpu_has_simd();
+    return use_avx512() ? 2 : (rag_quant_kernels_use_avx2() ? 1 : 0);
+}
 
 // ---------------------------------------------------------------------------
 // Portable helpers
@@ -152,6 +170,55 @@ RAG_SIMD static float dot_q8_0_avx2(const uint8_t *row, const float *x, int64_t 
     return hsum256(_mm256_add_ps(acc0, acc1));
 }
 
+#define RAG_SIMD512 __attribute__((target("avx512f,avx2,fma,f16c")))
+
+// Q4_1 with 16-lane vectors: each nibble half of a block is one zero-extend + convert + FMA.
+RAG_SIMD512 static float dot_q4_1_avx512(const uint8_t *row, const float *x, const float *sums, int64_t blocks) {
+    __m512 acc0 = _mm512_setzero_ps();
+    __m512 acc1 = _mm512_setzero_ps();
+    float minTerm = 0;
+    const __m128i low = _mm_set1_epi8(0x0F);
+    for (int64_t b = 0; b < blocks; b++) {
+        const uint8_t *block = row + 20 * b;
+        const float *xb = x + 32 * b;
+        const __m128i packed = _mm_loadu_si128((const __m128i *)(block + 4));
+        const __m128i lo = _mm_and_si128(packed, low);
+        const __m128i hi = _mm_and_si128(_mm_srli_epi16(packed, 4), low);
+        const __m512 d = _mm512_set1_ps(half_to_float_f16c(block));
+        const __m512 p0 = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(lo)), _mm512_loadu_ps(xb));
+        const __m512 p1 = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(hi)), _mm512_loadu_ps(xb + 16));
+        acc0 = _mm512_fmadd_ps(d, p0, acc0);
+        acc1 = _mm512_fmadd_ps(d, p1, acc1);
+        minTerm += half_to_float_f16c(block + 2) * sums[b];
+    }
+    return _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1)) + minTerm;
+}
+
+RAG_SIMD512 static float dot_q8_0_avx512(const uint8_t *row, const float *x, int64_t blocks) {
+    __m512 acc0 = _mm512_setzero_ps();
+    __m512 acc1 = _mm512_setzero_ps();
+    for (int64_t b = 0; b < blocks; b++) {
+        const uint8_t *block = row + 34 * b;
+        const float *xb = x + 32 * b;
+        const __m512 d = _mm512_set1_ps(half_to_float_f16c(block));
+        const __m512 p0 = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(block + 2)))), _mm512_loadu_ps(xb));
+        const __m512 p1 = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(block + 18)))), _mm512_loadu_ps(xb + 16));
+        acc0 = _mm512_fmadd_ps(d, p0, acc0);
+        acc1 = _mm512_fmadd_ps(d, p1, acc1);
+    }
+    return _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
+}
+
+RAG_SIMD512 static void matvec_q4_1_avx512(const uint8_t *w, size_t rowBytes, const float *x, const float *sums,
+                                           float *y, int64_t r0, int64_t r1, int64_t blocks) {
+    for (int64_t r = r0; r < r1; r++) y[r] = dot_q4_1_avx512(w + r * rowBytes, x, sums, blocks);
+}
+
+RAG_SIMD512 static void matvec_q8_0_avx512(const uint8_t *w, size_t rowBytes, const float *x,
+                                           float *y, int64_t r0, int64_t r1, int64_t blocks) {
+    for (int64_t r = r0; r < r1; r++) y[r] = dot_q8_0_avx512(w + r * rowBytes, x, blocks);
+}
+
 RAG_SIMD static void matvec_q4_1_avx2(const uint8_t *w, size_t rowBytes, const float *x, const float *sums,
                                       float *y, int64_t r0, int64_t r1, int64_t blocks) {
     for (int64_t r = r0; r < r1; r++) {
@@ -216,6 +283,10 @@ void rag_matvec_q4_1(const void *weights, size_t rowBytes, const float *x, const
     const uint8_t *w = (const uint8_t *)weights;
     const int64_t blocks = n / 32;
 #if defined(__x86_64__)
+    if (use_avx512()) {
+        matvec_q4_1_avx512(w, rowBytes, x, blockSums, y, rowStart, rowEnd, blocks);
+        return;
+    }
     if (rag_quant_kernels_use_avx2()) {
         matvec_q4_1_avx2(w, rowBytes, x, blockSums, y, rowStart, rowEnd, blocks);
         return;
@@ -229,6 +300,10 @@ void rag_matvec_q8_0(const void *weights, size_t rowBytes, const float *x,
     const uint8_t *w = (const uint8_t *)weights;
     const int64_t blocks = n / 32;
 #if defined(__x86_64__)
+    if (use_avx512()) {
+        matvec_q8_0_avx512(w, rowBytes, x, y, rowStart, rowEnd, blocks);
+        return;
+    }
     if (rag_quant_kernels_use_avx2()) {
         matvec_q8_0_avx2(w, rowBytes, x, y, rowStart, rowEnd, blocks);
         return;

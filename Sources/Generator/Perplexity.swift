@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// Perplexity over consecutive non-overlapping windows: in each window of `window` tokens,
@@ -49,12 +50,17 @@ public struct PerplexityEvaluator {
         return Result(perplexity: exp(mean), meanNegativeLogLikelihood: mean, scoredTokens: scored)
     }
 
-    /// −log softmax(logits)[target], accumulated in fp64.
+    /// −log softmax(logits)[target] = logsumexp(logits) − logits[target].
     public static func negativeLogLikelihood(_ logits: UnsafeBufferPointer<Float>, target: Int) -> Double {
+        rag_log_sum_exp(logits.baseAddress!, Int64(logits.count)) - Double(logits[target])
+    }
+
+    /// Scalar twin of `rag_log_sum_exp`: max + log Σ e^(x − max) in fp64.
+    public static func logSumExpReference(_ logits: UnsafeBufferPointer<Float>) -> Double {
         var maxLogit = -Float.infinity
         for v in logits { maxLogit = max(maxLogit, v) }
         var sum: Double = 0
-        for v in logits { sum += exp(Double(v - maxLogit)) }
-        return Double(maxLogit) + log(sum) - Double(logits[target])
+        for v in logits { sum += exp(Double(v) - Double(maxLogit)) }
+        return Double(maxLogit) + log(sum)
     }
 }

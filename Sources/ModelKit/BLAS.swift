@@ -110,6 +110,12 @@ extension BLAS {
                     1, a, Int32(k), b, Int32(k), accumulate ? 1 : 0, c, Int32(ldc ?? n))
     }
 
+    /// Threads OpenBLAS uses for one call.
+    public static var threadCount: Int { Int(openblas_get_num_threads()) }
+
+    /// Sets the threads OpenBLAS uses for one call (process-wide).
+    public static func setThreadCount(_ count: Int) { openblas_set_num_threads(Int32(max(1, count))) }
+
     /// Σ x[i]·y[i].
     public static func dot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, count: Int) -> Float {
         cblas_sdot(Int32(count), x, 1, y, 1)

@@ -35,7 +35,7 @@ final class AttentionTests: XCTestCase {
         randomFill(queries, count: tokens * heads * headDim, seed: &random)
         let request = AttentionRequest(layer: 1, queries: queries, positions: past..<(past + tokens), cache: cache,
                                        headCount: heads, groupSize: heads / kvHeads, scale: 1 / Float(headDim).squareRoot(),
-                                       threads: threads)
+                                       pool: WorkerPool(threads: threads))
         DenseAttention().attend(request, output: output)
         var worst: Float = 0
         for t in 0..<tokens {
@@ -80,7 +80,7 @@ final class AttentionTests: XCTestCase {
         randomFill(queries, count: 32, seed: &random)
         let ranges: [Range<Int>] = [0..<4, 100..<130, 250..<300]
         let request = AttentionRequest(layer: 0, queries: queries, positions: 299..<300, cache: cache, headCount: 2,
-                                       groupSize: 2, scale: 0.25, threads: 2)
+                                       groupSize: 2, scale: 0.25, pool: WorkerPool(threads: 2))
         FlashAttention.attendAll(request, output: output) { _ in ranges }
         for h in 0..<2 {
             AttentionReference.attend(query: queries + h * 16, layer: 0, kvHead: 0, cache: cache, keyRanges: ranges,

@@ -24,6 +24,17 @@ final class PerplexityFixtureTests: XCTestCase {
         print("PerplexityFixtureTests: C=512 perplexity \(result.perplexity) (reference \(expected))")
     }
 
+    func testLogSumExpKernelMatchesScalarTwin() {
+        var random = SeededRandom(seed: 3)
+        for count in [1, 7, 64, 130, 49152] {
+            let logits = (0..<count).map { _ in Float(random.nextUnit() * 40 - 20) }
+            logits.withUnsafeBufferPointer { buffer in
+                let fast = PerplexityEvaluator.negativeLogLikelihood(buffer, target: 0) + Double(buffer[0])
+                XCTAssertEqual(fast, PerplexityEvaluator.logSumExpReference(buffer), accuracy: 1e-5, "count \(count)")
+            }
+        }
+    }
+
     func testNegativeLogLikelihoodIsLogSoftmax() {
         let logits: [Float] = [1, 2, 3]
         let nll = logits.withUnsafeBufferPointer { PerplexityEvaluator.negativeLogLikelihood($0, target: 0) }

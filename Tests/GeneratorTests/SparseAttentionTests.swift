@@ -42,7 +42,7 @@ final class SparseAttentionTests: XCTestCase {
             output.withUnsafeMutableBufferPointer { out in
                 let request = AttentionRequest(layer: layer, queries: q.baseAddress!, positions: positions, cache: cache,
                                                headCount: config.headCount, groupSize: config.groupSize,
-                                               scale: 1 / Float(headDim).squareRoot(), threads: threads)
+                                               scale: 1 / Float(headDim).squareRoot(), pool: WorkerPool(threads: threads))
                 policy.attend(request, output: out.baseAddress!)
             }
         }

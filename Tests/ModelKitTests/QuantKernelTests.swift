@@ -5,7 +5,7 @@ import XCTest
 
 /// The C kernels (SIMD and portable paths) against their scalar Swift twins.
 final class QuantKernelTests: XCTestCase {
-    override func tearDown() { rag_quant_kernels_allow_simd(1) }
+    override func tearDown() { _ = rag_quant_kernels_set_level(2) }
 
     private struct Generator {
         var state: UInt64
@@ -37,8 +37,9 @@ final class QuantKernelTests: XCTestCase {
         return bytes
     }
 
-    private func check(_ type: GGMLType, simd: Bool) throws {
-        rag_quant_kernels_allow_simd(simd ? 1 : 0)
+    /// level: 0 portable, 1 AVX2, 2 AVX-512 (capped by the CPU).
+    private func check(_ type: GGMLType, level: Int) throws {
+        let simd = rag_quant_kernels_set_level(Int32(level))
         let rows = 37, columns = 96
         let bytes = randomMatrix(type, rows: rows, columns: columns, seed: type == .q4_1 ? 1 : 2)
         var g = Generator(state: 9)
@@ -58,24 +59,22 @@ final class QuantKernelTests: XCTestCase {
                 var magnitude = 0.0
                 let weights = try Dequantize.array(type, UnsafeRawBufferPointer(start: row, count: matrix.rowByteCount), count: columns)
                 for i in 0..<columns { magnitude += abs(Double(weights[i]) * Double(x[i])) }
-                XCTAssertEqual(Double(y[r]), expected, accuracy: 1e-5 * magnitude + 1e-6, "\(type) row \(r) simd=\(simd)")
+                XCTAssertEqual(Double(y[r]), expected, accuracy: 1e-5 * magnitude + 1e-6, "\(type) row \(r) level=\(simd)")
             }
             // Panel dequantization equals the scalar twin exactly.
             var panel = [Float](repeating: .nan, count: 5 * columns)
             matrix.dequantizeRows(3..<8, into: &panel)
             let reference = try Dequantize.array(type, UnsafeRawBufferPointer(start: raw.baseAddress! + 3 * matrix.rowByteCount, count: 5 * matrix.rowByteCount), count: 5 * columns)
-            XCTAssertEqual(panel, reference, "\(type) dequantize simd=\(simd)")
+            XCTAssertEqual(panel, reference, "\(type) dequantize level=\(simd)")
         }
     }
 
     func testQ4_1KernelsMatchScalarTwin() throws {
-        try check(.q4_1, simd: true)
-        try check(.q4_1, simd: false)
+        for level in 0...2 { try check(.q4_1, level: level) }
     }
 
     func testQ8_0KernelsMatchScalarTwin() throws {
-        try check(.q8_0, simd: true)
-        try check(.q8_0, simd: false)
+        for level in 0...2 { try check(.q8_0, level: level) }
     }
 
     func testSimdPathIsUsedOnThisMachine() throws {

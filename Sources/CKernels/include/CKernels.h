@@ -7,6 +7,8 @@
 /// 1 when the CPU supports AVX2 and FMA (kernels fall back to portable C otherwise).
 int rag_cpu_has_avx2_fma(void);
 
+/// A spin-wait hint (x86 `pause`): call inside busy-wait loops.
+void rag_cpu_relax(void);
 
 // ---------------------------------------------------------------------------------------------------------
 // INT8 dense layers of the embedder (Sources/CKernels/int8_gemm.c; scalar twin: ReferenceInt8Gemm in Swift).
@@ -41,6 +43,10 @@ int rag_quant_kernels_use_avx2(void);
 /// Forces the portable C paths (0) or allows SIMD again (1); for tests comparing both.
 void rag_quant_kernels_allow_simd(int allow);
 
+/// Highest SIMD level the quantized matvec kernels use: 0 portable, 1 AVX2/FMA/F16C, 2 AVX-512F (default: the best
+/// the CPU supports). Returns the level actually in effect (capped by the CPU). For tests comparing every path.
+int rag_quant_kernels_set_level(int level);
+
 // Quantized matrix-vector products with fp32 activations (activations are never quantized).
 // `weights` points at row 0 of a row-major matrix whose rows are `rowBytes` bytes of ggml blocks,
 // each row holding `n` elements (n a multiple of 32). For r in [rowStart, rowEnd): y[r] = dot(row r, x).
@@ -74,5 +80,9 @@ void rag_attention_block(const float *q, int64_t rows, int64_t headDim,
                          const float *keys, const float *values, int64_t keyCount,
                          const int64_t *limits, float scale,
                          float *m, float *l, float *acc, float *scores);
+
+/// log Σ_i e^(x_i) over n floats, computed as max + log Σ e^(x_i − max) with fp64 partial sums
+/// (twin: Generator `PerplexityEvaluator.logSumExpReference`).
+double rag_log_sum_exp(const float *x, int64_t n);
 
 #endif

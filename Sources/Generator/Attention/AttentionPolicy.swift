@@ -13,11 +13,12 @@ public struct AttentionRequest {
     public let groupSize: Int
     /// 1/sqrt(headDim).
     public let scale: Float
-    /// Threads the policy may use.
-    public let threads: Int
+    /// Worker threads the policy may use (`pool.run`, `pool.parallelRanges`).
+    public let pool: WorkerPool
+    public var threads: Int { pool.threadCount }
 
     public init(layer: Int, queries: UnsafePointer<Float>, positions: Range<Int>, cache: KVCache,
-                headCount: Int, groupSize: Int, scale: Float, threads: Int) {
+                headCount: Int, groupSize: Int, scale: Float, pool: WorkerPool) {
         self.layer = layer
         self.queries = queries
         self.positions = positions
@@ -25,7 +26,7 @@ public struct AttentionRequest {
         self.headCount = headCount
         self.groupSize = groupSize
         self.scale = scale
-        self.threads = threads
+        self.pool = pool
     }
 }
 

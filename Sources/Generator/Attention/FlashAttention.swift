@@ -37,9 +37,9 @@ public enum FlashAttention {
         let states = UnsafeMutablePointer<Float>.allocate(capacity: items * stateFloats)
         defer { states.deallocate() }
 
-        ComputeThreads.parallelRanges(items, parts: request.threads) { itemRange in
+        request.pool.run(parts: items) { item in
             withUnsafeTemporaryAllocation(of: Float.self, capacity: keyBlock) { scores in
-                for item in itemRange {
+                do {
                     let split = item % splits
                     let queryBlockIndex = (item / splits) % queryBlocks
                     let kvHead = item / (splits * queryBlocks)

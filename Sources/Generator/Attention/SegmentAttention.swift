@@ -44,13 +44,13 @@ public enum SegmentAttention {
 
         var plans = [[KeySegment]](repeating: [], count: units)
         plans.withUnsafeMutableBufferPointer { plans in
-            ComputeThreads.parallelRanges(units, parts: request.threads) { range in
+            request.pool.parallelRanges(units) { range in
                 for unit in range { plans[unit] = plan(unit / blocks, blockTokens(unit % blocks)) }
             }
         }
         let splits = units < 2 * request.threads ? 2 * request.threads : 1
         guard splits > 1 else {
-            ComputeThreads.parallelRanges(units, parts: request.threads) { range in
+            request.pool.parallelRanges(units) { range in
                 let scratch = ItemScratch(rows: rowsPerItem, headDim: headDim)
                 defer { scratch.deallocate() }
                 for unit in range {
@@ -72,7 +72,7 @@ public enum SegmentAttention {
         let stateFloats = rowsPerItem * (headDim + 2)
         let states = UnsafeMutablePointer<Float>.allocate(capacity: units * splits * stateFloats)
         defer { states.deallocate() }
-        ComputeThreads.parallelRanges(units * splits, parts: request.threads) { range in
+        request.pool.parallelRanges(units * splits) { range in
             let scratch = ItemScratch(rows: rowsPerItem, headDim: headDim)
             defer { scratch.deallocate() }
             for item in range {

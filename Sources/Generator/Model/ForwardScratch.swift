@@ -14,7 +14,7 @@ public final class ForwardScratch: @unchecked Sendable {
     let gate: UnsafeMutablePointer<Float>       // [T, ffn]
     let up: UnsafeMutablePointer<Float>         // [T, ffn]
     let blockSums: UnsafeMutablePointer<Float>  // [max(d_model, ffn) / 32]
-    let rowScratch: UnsafeMutablePointer<Float> // [threads, max(d_model, ffn)] for types without a fused kernel
+    let rowScratch: UnsafeMutablePointer<Float> // [2·threads (parts), max(d_model, ffn)] for types without a fused kernel
     let panel: UnsafeMutablePointer<Float>      // [panelFloats] dequantized weight rows for prefill
     let cosines: UnsafeMutablePointer<Float>    // [T, ropeDim / 2]
     let sines: UnsafeMutablePointer<Float>      // [T, ropeDim / 2]
@@ -49,7 +49,7 @@ public final class ForwardScratch: @unchecked Sendable {
         gate = make(t * config.feedForwardLength)
         up = make(t * config.feedForwardLength)
         blockSums = make(t * wide / 32 + 1)
-        rowScratch = make(max(1, threads) * wide)
+        rowScratch = make(2 * max(1, threads) * wide)
         panelFloats = max(ForwardScratch.defaultPanelFloats, wide * 32)
         panel = make(panelFloats)
         cosines = make(t * config.ropeDimensionCount / 2)

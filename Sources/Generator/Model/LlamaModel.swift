@@ -18,8 +18,10 @@ public enum LogitsRequest: Sendable {
 public final class LlamaModel: Sendable {
     public let config: LlamaConfig
     public let weights: LlamaWeights
-    /// Threads for our own loops; OpenBLAS is configured to the same count.
+    /// Threads for our own loops (OpenBLAS runs single-threaded inside them during a forward pass).
     public let threads: Int
+    /// Worker threads for matvec rows, panel dequantization and attention.
+    public let pool: WorkerPool
     /// Batches of at least this many tokens use dequantized panels + sgemm; smaller ones use the quantized matvec kernels.
     public let sgemmMinimumTokens: Int
     /// base^(−2i/ropeDim) for i in 0..<ropeDim/2, in fp64.
@@ -34,12 +36,12 @@ public final class LlamaModel: Sendable {
         self.config = config
         self.weights = try LlamaWeights(file: file, config: config)
         self.threads = max(1, threads)
+        pool = WorkerPool(threads: self.threads)
         self.sgemmMinimumTokens = max(2, sgemmMinimumTokens)
         let ropeDim = config.ropeDimensionCount
         inverseFrequencies = (0..<(ropeDim / 2)).map { i in
             pow(Double(config.ropeFreqBase), -2.0 * Double(i) / Double(ropeDim))
         }
-        ComputeThreads.configureBLAS(threads: self.threads)
     }
 
     /// A cache for `capacity` positions (at most the model's context length is meaningful).
@@ -65,6 +67,10 @@ public final class LlamaModel: Sendable {
         if case .all = request, tokens.count > scratch.maxTokens {
             throw .badConfig(path: weights.file.path, reason: "all-position logits for \(tokens.count) tokens need a scratch of that many tokens (have \(scratch.maxTokens))")
         }
+        // Our pool drives sgemm (one single-threaded call per part); restore the caller's BLAS threads afterwards.
+        let blasThreads = BLAS.threadCount
+        if blasThreads != 1 { BLAS.setThreadCount(1) }
+        defer { if blasThreads != 1 { BLAS.setThreadCount(blasThreads) } }
         var start = 0
         while start < tokens.count {
             let end = min(tokens.count, start + scratch.maxTokens)
@@ -99,7 +105,7 @@ public final class LlamaModel: Sendable {
             attention.didAppend(layer: layerIndex, positions: positions, cache: cache)
             let request = AttentionRequest(layer: layerIndex, queries: s.query, positions: positions, cache: cache,
                                            headCount: config.headCount, groupSize: config.groupSize,
-                                           scale: 1 / Float(config.headDimension).squareRoot(), threads: threads)
+                                           scale: 1 / Float(config.headDimension).squareRoot(), pool: pool)
             attention.attend(request, output: s.attention)
             linear([(layer.attentionOutput, s.normed)], input: s.attention, tokens: t, scratch: s)
             add(s.normed, into: s.x, count: t * d)
@@ -150,35 +156,40 @@ public final class LlamaModel: Sendable {
     /// One token through several matrices in one parallel region: each thread takes its share of every matrix's rows.
     private func matvecs(_ products: [(QuantizedMatrix, UnsafeMutablePointer<Float>)], x: UnsafeMutablePointer<Float>,
                          outputOffset token: Int, scratch s: ForwardScratch) {
-        let parts = threads
-        ComputeThreads.parallelRanges(parts, parts: parts) { partRange in
-            for part in partRange {
-                for (matrix, output) in products {
-                    let start = matrix.rows * part / parts
-                    let end = matrix.rows * (part + 1) / parts
-                    guard start < end else { continue }
-                    matrix.multiply(vector: x, blockSums: s.blockSums, into: output + token * matrix.rows,
-                                    rows: start..<end, rowScratch: s.rowScratch + part * matrix.columns)
-                }
+        // More parts than threads: whoever is free takes the next one, which evens out a busy machine.
+        let parts = threads == 1 ? 1 : 2 * threads
+        pool.run(parts: parts) { part in
+            for (matrix, output) in products {
+                let start = matrix.rows * part / parts
+                let end = matrix.rows * (part + 1) / parts
+                guard start < end else { continue }
+                matrix.multiply(vector: x, blockSums: s.blockSums, into: output + token * matrix.rows,
+                                rows: start..<end, rowScratch: s.rowScratch + part * matrix.columns)
             }
         }
     }
 
     /// output[T, rows] = input[T, K] · Wᵀ, dequantizing W a panel of rows at a time and multiplying with sgemm.
+    /// Each pool part dequantizes its own slice of the panel and runs a single-threaded sgemm on it, so there is
+    /// no barrier between the two steps and no second thread pool (OpenBLAS's) competing for the cores.
     private func panelMultiply(_ matrix: QuantizedMatrix, input: UnsafeMutablePointer<Float>, tokens: Int,
                                output: UnsafeMutablePointer<Float>, scratch s: ForwardScratch) {
         let k = matrix.columns
         let panelRows = max(1, min(matrix.rows, s.panelFloats / k))
-        var rowStart = 0
-        while rowStart < matrix.rows {
-            let rows = min(panelRows, matrix.rows - rowStart)
-            let first = rowStart
-            ComputeThreads.parallelRanges(rows, parts: threads) { range in
-                matrix.dequantizeRows((first + range.lowerBound)..<(first + range.upperBound), into: s.panel + range.lowerBound * k)
+        let parts = threads == 1 ? 1 : 2 * threads
+        var panelStart = 0
+        while panelStart < matrix.rows {
+            let rows = min(panelRows, matrix.rows - panelStart)
+            let first = panelStart
+            pool.run(parts: min(parts, rows)) { part in
+                let lo = rows * part / min(parts, rows), hi = rows * (part + 1) / min(parts, rows)
+                guard lo < hi else { return }
+                let slice = s.panel + lo * k   // [hi − lo, K]
+                matrix.dequantizeRows((first + lo)..<(first + hi), into: slice)
+                // output[:, first+lo ..< first+hi] = input · sliceᵀ
+                BLAS.matmulTransposedB(input, slice, output + first + lo, m: tokens, n: hi - lo, k: k, ldc: matrix.rows)
             }
-            // output[:, rowStart ..< rowStart+rows] = input · panelᵀ
-            BLAS.matmulTransposedB(input, s.panel, output + rowStart, m: tokens, n: rows, k: k, ldc: matrix.rows)
-            rowStart += rows
+            panelStart += rows
         }
     }
 

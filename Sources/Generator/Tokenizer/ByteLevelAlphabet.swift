@@ -20,10 +20,11 @@ enum ByteLevelAlphabet {
         return table
     }()
 
-    /// The inverse of `characterForByte`.
-    static let byteForCharacter: [Unicode.Scalar: UInt8] = {
-        var inverse: [Unicode.Scalar: UInt8] = [:]
-        for (byte, scalar) in characterForByte.enumerated() { inverse[scalar] = UInt8(byte) }
+    /// The inverse of `characterForByte`, indexed by scalar value (-1: not in the alphabet).
+    /// The alphabet ends at U+0143, so a small array beats a dictionary.
+    static let byteForCharacterValue: [Int16] = {
+        var inverse = [Int16](repeating: -1, count: Int(characterForByte.map(\.value).max()!) + 1)
+        for (byte, scalar) in characterForByte.enumerated() { inverse[Int(scalar.value)] = Int16(byte) }
         return inverse
     }()
 
@@ -34,19 +35,13 @@ enum ByteLevelAlphabet {
     /// The bytes a vocabulary string stands for, or nil when it holds a character outside the alphabet
     /// (added tokens such as `<|im_start|>` may; the caller then uses the string's own UTF-8).
     static func bytes(of token: String) -> [UInt8]? {
+        let inverse = byteForCharacterValue
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(token.unicodeScalars.count)
+        bytes.reserveCapacity(token.utf8.count)
         for scalar in token.unicodeScalars {
-            guard let byte = byteForCharacter[scalar] else { return nil }
-            bytes.append(byte)
+            guard Int(scalar.value) < inverse.count, inverse[Int(scalar.value)] >= 0 else { return nil }
+            bytes.append(UInt8(inverse[Int(scalar.value)]))
         }
         return bytes
-    }
-
-    /// The vocabulary string standing for `bytes`.
-    static func string(of bytes: some Sequence<UInt8>) -> String {
-        var result = String.UnicodeScalarView()
-        for byte in bytes { result.append(characterForByte[Int(byte)]) }
-        return String(result)
     }
 }

@@ -15,8 +15,7 @@ struct BytePairModel: Sendable {
     /// such bytes are dropped and their neighbours become adjacent.
     let idForByte: [Int32]
     static let noToken: Int32 = -1
-    /// Keyed by `pairKey(left, right)`.
-    let merges: [UInt64: Merge]
+    let merges: MergeTable
 
     /// - Parameters:
     ///   - idForBytes: the id of each vocabulary entry by the bytes it stands for (byte-level tokens only).
@@ -26,8 +25,7 @@ struct BytePairModel: Sendable {
         for byte in 0..<256 {
             if let id = idForBytes[[UInt8(byte)]] { idForByte[byte] = id }
         }
-        var merges: [UInt64: Merge] = [:]
-        merges.reserveCapacity(mergeLines.count)
+        var merges = MergeTable(capacity: mergeLines.count)
         for (rank, line) in mergeLines.enumerated() {
             let (left, right) = try Self.halves(of: line, index: rank)
             guard let leftBytes = ByteLevelAlphabet.bytes(of: left), let leftId = idForBytes[leftBytes] else {
@@ -39,9 +37,8 @@ struct BytePairModel: Sendable {
             guard let resultId = idForBytes[leftBytes + rightBytes] else {
                 throw .mergeTokenNotInVocabulary(index: rank, token: left + right)
             }
-            let key = Self.pairKey(leftId, rightId)
             // A repeated merge keeps its first (lowest) rank.
-            if merges[key] == nil { merges[key] = Merge(rank: Int32(rank), result: resultId) }
+            merges.insertIfAbsent(left: leftId, right: rightId, Merge(rank: Int32(rank), result: resultId))
         }
         self.idForByte = idForByte
         self.merges = merges
@@ -58,11 +55,6 @@ struct BytePairModel: Sendable {
         let right = String(scalars[scalars.index(after: space)...])
         guard !right.isEmpty, !right.unicodeScalars.contains(" ") else { throw .malformedMerge(index: index, text: line) }
         return (left, right)
-    }
-
-    @inline(__always)
-    static func pairKey(_ left: Int32, _ right: Int32) -> UInt64 {
-        UInt64(UInt32(bitPattern: left)) << 32 | UInt64(UInt32(bitPattern: right))
     }
 
     /// Appends the tokens of `piece` to `output`. `scratch` is reused between calls to avoid allocations.
@@ -95,7 +87,7 @@ struct BytePairModel: Sendable {
             guard scratch.alive[position] else { continue }
             let right = Int(scratch.next[position])
             guard right >= 0,
-                  let merge = merges[Self.pairKey(scratch.ids[position], scratch.ids[right])],
+                  let merge = merges.merge(left: scratch.ids[position], right: scratch.ids[right]),
                   merge.rank == rank else { continue }
 
             scratch.ids[position] = merge.result
@@ -119,9 +111,59 @@ struct BytePairModel: Sendable {
     @inline(__always)
     private func queueMerge(at position: Int, scratch: inout MergeScratch) {
         let right = Int(scratch.next[position])
-        guard let merge = merges[Self.pairKey(scratch.ids[position], scratch.ids[right])] else { return }
+        guard let merge = merges.merge(left: scratch.ids[position], right: scratch.ids[right]) else { return }
         // Ordered by rank, then by position: the lowest rank merges first, the leftmost on ties.
         scratch.queue.insert(UInt64(UInt32(merge.rank)) << 32 | UInt64(position))
+    }
+}
+
+/// Merges keyed by the ids of their two halves: open addressing with a multiplicative hash
+/// (looked up for every adjacent pair, so it avoids `Dictionary`'s seeded SipHash).
+struct MergeTable: Sendable {
+    private static let emptyKey = UInt64.max
+    private var keys: [UInt64]
+    private var values: [BytePairModel.Merge]
+    private let shift: UInt64
+
+    init(capacity: Int) {
+        var bits: UInt64 = 4
+        while (1 << bits) < 2 * max(capacity, 1) { bits += 1 }
+        keys = [UInt64](repeating: Self.emptyKey, count: 1 << bits)
+        values = [BytePairModel.Merge](repeating: BytePairModel.Merge(rank: 0, result: 0), count: 1 << bits)
+        shift = 64 - bits
+    }
+
+    @inline(__always)
+    private static func key(_ left: Int32, _ right: Int32) -> UInt64 {
+        UInt64(UInt32(bitPattern: left)) << 32 | UInt64(UInt32(bitPattern: right))
+    }
+
+    @inline(__always)
+    private func firstSlot(of key: UInt64) -> Int {
+        Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> shift)
+    }
+
+    mutating func insertIfAbsent(left: Int32, right: Int32, _ merge: BytePairModel.Merge) {
+        let key = Self.key(left, right)
+        var slot = firstSlot(of: key)
+        while keys[slot] != Self.emptyKey {
+            if keys[slot] == key { return }
+            slot = (slot + 1) & (keys.count - 1)
+        }
+        keys[slot] = key
+        values[slot] = merge
+    }
+
+    @inline(__always)
+    func merge(left: Int32, right: Int32) -> BytePairModel.Merge? {
+        let key = Self.key(left, right)
+        var slot = firstSlot(of: key)
+        while true {
+            let stored = keys[slot]
+            if stored == key { return values[slot] }
+            if stored == Self.emptyKey { return nil }
+            slot = (slot + 1) & (keys.count - 1)
+        }
     }
 }
 

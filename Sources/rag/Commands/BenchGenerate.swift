@@ -3,9 +3,16 @@ import Generator
 import ModelKit
 
 /// `rag bench generate [--context N] [--threads N]`: prefill N prompt tokens (default 512), then decode 128 tokens,
-/// like `llama-bench -p 512 -n 128`. Prints tokens per second and resident memory as JSON.
+/// like `llama-bench -p 512 -n 128`, three times. Prints the median tokens per second (and each run) and the peak
+/// resident memory as JSON.
 enum BenchGenerate {
     static let decodeTokens = 128
+    static let repetitions = 3
+
+    static func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        return sorted[sorted.count / 2]
+    }
 
     static func run(_ invocation: Invocation) throws {
         let arguments = invocation.arguments
@@ -26,8 +33,17 @@ enum BenchGenerate {
 
         invocation.console.info("bench generate: warm-up")
         _ = try generation.generate(prompt: Array(prompt.prefix(16)), options: GenerationOptions(maxTokens: 4, stopTokens: []))
-        invocation.console.info("bench generate: prefill \(promptTokens) tokens, decode \(decodeTokens) tokens, \(threads) threads")
-        let result = try generation.generate(prompt: prompt, options: options)
+        var prefillRates: [Double] = []
+        var decodeRates: [Double] = []
+        var decoded = 0
+        for run in 1...repetitions {
+            invocation.console.info("bench generate: run \(run)/\(repetitions): prefill \(promptTokens) tokens, decode \(decodeTokens) tokens, \(threads) threads")
+            let result = try generation.generate(prompt: prompt, options: options)
+            prefillRates.append(Double(promptTokens) / result.prefillSeconds)
+            // The first decoded token comes from the prefill logits; each later one costs one forward.
+            decodeRates.append(Double(max(1, result.tokens.count - 1)) / result.decodeSeconds)
+            decoded = result.tokens.count
+        }
         let cacheBytes = model.makeCacheByteCount(capacity: promptTokens + decodeTokens)
         let report: [String: Any] = [
             "benchmark": "generate",
@@ -35,12 +51,12 @@ enum BenchGenerate {
             "threads": threads,
             "attention": attention.name,
             "prompt_tokens": promptTokens,
-            "decode_tokens": result.tokens.count,
-            "prefill_seconds": result.prefillSeconds,
-            "decode_seconds": result.decodeSeconds,
-            "prefill_tokens_per_second": Double(promptTokens) / result.prefillSeconds,
-            // The first decoded token comes from the prefill logits; the others each cost one forward.
-            "decode_tokens_per_second": Double(max(1, result.tokens.count - 1)) / result.decodeSeconds,
+            "decode_tokens": decoded,
+            "repetitions": repetitions,
+            "prefill_tokens_per_second": median(prefillRates),
+            "decode_tokens_per_second": median(decodeRates),
+            "prefill_tokens_per_second_runs": prefillRates,
+            "decode_tokens_per_second_runs": decodeRates,
             "peak_resident_bytes": ProcessMemory.peakResidentBytes() ?? -1,
             "model_file_bytes": KnownModels.generator.byteCount,
             "kv_cache_bytes": cacheBytes,
