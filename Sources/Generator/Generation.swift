@@ -55,6 +55,8 @@ public final class TextGeneration {
     public let model: LlamaModel
     public let attention: AttentionPolicy
     private var cache: KVCache?
+    /// The batch size `cache` was made for (a ring cache is sized by it).
+    private var cacheBatchSize = 0
     private var scratch: ForwardScratch?
 
     public init(model: LlamaModel, attention: AttentionPolicy = DenseAttention()) {
@@ -68,7 +70,10 @@ public final class TextGeneration {
     public func generate(prompt: [Int32], options: GenerationOptions,
                          onToken: (Int32) -> Bool = { _ in true }) throws(GeneratorError) -> GenerationResult {
         guard !prompt.isEmpty else { throw .emptyPrompt }
-        let contextLength = min(options.contextLength ?? model.config.contextLength, model.config.contextLength)
+        // Policies that keep RoPE in range (window, topk) may run past the model's trained context.
+        let contextLength = attention.extendsContext
+            ? (options.contextLength ?? Int.max)
+            : min(options.contextLength ?? model.config.contextLength, model.config.contextLength)
         let maxTokens = max(0, options.maxTokens)
         var prompt = prompt
         var dropped = 0
@@ -84,7 +89,7 @@ public final class TextGeneration {
             }
         }
         let capacity = prompt.count + maxTokens
-        let cache = reusableCache(capacity: capacity)
+        let cache = reusableCache(positions: capacity, batchSize: options.batchSize)
         let scratch = reusableScratch(batchSize: options.batchSize)
         cache.reset()
         attention.cacheDidShrink(to: 0)
@@ -121,10 +126,11 @@ public final class TextGeneration {
             decodeSeconds: Double(end.uptimeNanoseconds - decodeStart.uptimeNanoseconds) / 1e9)
     }
 
-    private func reusableCache(capacity: Int) -> KVCache {
-        if let cache, cache.capacity >= capacity { return cache }
-        let made = model.makeCache(capacity: capacity)
+    private func reusableCache(positions: Int, batchSize: Int) -> KVCache {
+        if let cache, cache.positionLimit >= positions, cacheBatchSize == batchSize { return cache }
+        let made = attention.makeCache(config: model.config, positions: positions, batchSize: batchSize)
         cache = made
+        cacheBatchSize = batchSize
         return made
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Generator
 import Retrieval
 
 /// Options about generation shared by `generate`, `ask`, `chat` and the benchmarks.
@@ -22,5 +23,61 @@ enum GeneratorOptions {
             options.seed = value
         }
         return options
+    }
+
+    /// The attention policy chosen with `--attention`, `--window` and the budget option (`--attention-budget` for
+    /// ask/chat, `--budget` for generate and the benchmarks). Call `makePolicy(config:)` once per sequence.
+    static func attention(_ arguments: ParsedArguments, budgetOption: String = "attention-budget") throws -> AttentionSettings {
+        let name = try arguments.choice("attention", from: AttentionSettings.Kind.allCases.map(\.rawValue), default: "dense")
+        let kind = AttentionSettings.Kind(rawValue: name)!
+        let window = try arguments.int("window", range: 1...1_000_000)
+        let budget = try arguments.int(budgetOption, range: 0...10_000_000)
+        if kind == .dense && (window != nil || budget != nil) {
+            throw UsageError(message: "--window and --\(budgetOption) apply to --attention window or topk, not dense", command: arguments.command)
+        }
+        if kind == .window && budget != nil {
+            throw UsageError(message: "--\(budgetOption) applies to --attention topk (window attends sinks + --window only)", command: arguments.command)
+        }
+        return AttentionSettings(kind: kind, window: window, budget: budget)
+    }
+}
+
+/// An attention policy choice from the command line; a factory because a policy belongs to one sequence.
+struct AttentionSettings: Sendable {
+    enum Kind: String, CaseIterable, Sendable {
+        case dense, window, topk
+    }
+    /// Defaults: window keeps 4 sinks + 2,048 recent tokens; topk reads 4 sinks + 256 recent tokens + 2,048 tokens of pages.
+    static let defaultSlidingWindow = 2048
+    static let defaultTopKWindow = 256
+    static let defaultTopKBudget = 2048
+
+    var kind: Kind
+    /// --window (nil: the policy's default).
+    var window: Int?
+    /// Top-k token budget (nil: the default).
+    var budget: Int?
+
+    /// A fresh policy for one sequence of a model with `config`; fails when the window does not fit the trained context.
+    func makePolicy(config: LlamaConfig) throws -> AttentionPolicy {
+        switch kind {
+        case .dense:
+            return DenseAttention()
+        case .window:
+            let window = self.window ?? Self.defaultSlidingWindow
+            try check(window: window, config: config)
+            return SlidingWindowAttention(config: config, sinks: 4, window: window)
+        case .topk:
+            let window = self.window ?? Self.defaultTopKWindow
+            try check(window: window, config: config)
+            return TopKPageAttention(config: config, budget: budget ?? Self.defaultTopKBudget, window: window)
+        }
+    }
+
+    private func check(window: Int, config: LlamaConfig) throws {
+        let largest = config.contextLength / 2
+        guard window <= largest else {
+            throw CommandFailure(message: "--window \(window) is too large: the recent window must keep its true positions, at most \(largest) (half the model's \(config.contextLength)-token context)")
+        }
     }
 }

@@ -43,11 +43,21 @@ public protocol AttentionPolicy: AnyObject {
     func attend(_ request: AttentionRequest, output: UnsafeMutablePointer<Float>)
     /// Called when the cache is reset or truncated so per-sequence state can follow.
     func cacheDidShrink(to count: Int)
+    /// A cache for a sequence of up to `positions` positions fed in batches of up to `batchSize` tokens
+    /// (a sliding window answers with a bounded ring; the others with a linear cache).
+    func makeCache(config: LlamaConfig, positions: Int, batchSize: Int) -> KVCache
+    /// True when the policy keeps RoPE inside the trained range at any position (so a sequence may be longer
+    /// than the model's context length); false when positions beyond it are out of range.
+    var extendsContext: Bool { get }
 }
 
 extension AttentionPolicy {
     public func didAppend(layer: Int, positions: Range<Int>, cache: KVCache) {}
     public func cacheDidShrink(to count: Int) {}
+    public func makeCache(config: LlamaConfig, positions: Int, batchSize: Int) -> KVCache {
+        KVCache(config: config, capacity: positions)
+    }
+    public var extendsContext: Bool { false }
 }
 
 /// Exact causal attention over all earlier positions, computed FlashAttention-style.

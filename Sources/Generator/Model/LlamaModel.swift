@@ -60,7 +60,7 @@ public final class LlamaModel: Sendable {
     public func forward(_ tokens: [Int32], cache: KVCache, scratch: ForwardScratch,
                         attention: AttentionPolicy, logits request: LogitsRequest = .last) throws(GeneratorError) {
         guard !tokens.isEmpty else { throw .emptyPrompt }
-        guard cache.count + tokens.count <= cache.capacity else {
+        guard cache.count + tokens.count <= cache.positionLimit else {
             throw .contextOverflow(needed: cache.count + tokens.count, contextLength: cache.capacity)
         }
         for id in tokens where id < 0 || Int(id) >= config.vocabularySize {
@@ -247,10 +247,11 @@ public final class LlamaModel: Sendable {
         let headDim = config.headDimension
         let kvHeads = config.headCountKV
         for (t, position) in positions.enumerated() {
+            let slot = cache.slot(of: position)
             for h in 0..<kvHeads {
                 let source = (t * kvHeads + h) * headDim
-                (cache.keys(layer: layer, kvHead: h) + position * headDim).update(from: s.key + source, count: headDim)
-                (cache.values(layer: layer, kvHead: h) + position * headDim).update(from: s.value + source, count: headDim)
+                (cache.keys(layer: layer, kvHead: h) + slot * headDim).update(from: s.key + source, count: headDim)
+                (cache.values(layer: layer, kvHead: h) + slot * headDim).update(from: s.value + source, count: headDim)
             }
         }
     }

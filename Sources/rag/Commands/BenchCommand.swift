@@ -24,6 +24,10 @@ enum BenchCommand {
             OptionSpec("attention", value: "POLICY", help: "dense | window | topk"),
             OptionSpec("window", value: "W", help: "window size"),
             OptionSpec("budget", value: "B", help: "token budget for topk"),
+            OptionSpec("lengths", value: "LIST", help: "passkey prompt lengths in tokens (default 2048,4096,8192,16384,32768)"),
+            OptionSpec("depths", value: "N", help: "passkey depths per length (default 10)"),
+            OptionSpec("contexts", value: "LIST", help: "attention: context lengths in tokens (default 1024,4096,8192,16384,32768)"),
+            OptionSpec("decode", value: "N", help: "attention: tokens decoded per context (default 32)"),
         ],
         positionals: 1...2,
         details: "Benchmarks print JSON on stdout; progress goes to stderr.",
@@ -37,5 +41,3 @@ enum BenchCommand {
 }
 
 enum BenchAsk { static func run(_ i: Invocation) throws { throw notBuiltYet("bench ask", issue: 6) } }
-enum BenchPasskey { static func run(_ i: Invocation) throws { throw notBuiltYet("bench passkey", issue: 7) } }
-enum BenchAttention { static func run(_ i: Invocation) throws { throw notBuiltYet("bench attention", issue: 7) } }

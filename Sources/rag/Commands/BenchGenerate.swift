@@ -20,7 +20,7 @@ enum BenchGenerate {
         let threads = try arguments.int("threads", default: ComputeThreads.defaultCount, range: 1...256)!
         let path = try DataPaths.models(invocation.global).path(of: KnownModels.generator)
         let model = try LlamaModel(path: path, threads: threads)
-        let attention = try AttentionChoice.policy(from: arguments, command: "bench")
+        let attention = try AttentionChoice.policy(from: arguments, config: model.config)
         guard promptTokens + decodeTokens <= model.config.contextLength else {
             throw CommandFailure(message: "--context \(promptTokens) plus \(decodeTokens) decoded tokens exceed the model context of \(model.config.contextLength)")
         }
@@ -85,12 +85,9 @@ enum JSONOutput {
     }
 }
 
-/// `--attention dense` (the only policy this build has; sparse ones plug in through `AttentionPolicy`).
+/// `--attention dense|window|topk`, `--window W`, `--budget B` for `generate` and the benchmarks.
 enum AttentionChoice {
-    static func policy(from arguments: ParsedArguments, command: String) throws -> AttentionPolicy {
-        let name = try arguments.choice("attention", from: ["dense"], default: "dense")
-        switch name {
-        default: return DenseAttention()
-        }
+    static func policy(from arguments: ParsedArguments, config: LlamaConfig) throws -> AttentionPolicy {
+        try GeneratorOptions.attention(arguments, budgetOption: "budget").makePolicy(config: config)
     }
 }

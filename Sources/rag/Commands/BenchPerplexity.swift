@@ -32,7 +32,7 @@ enum BenchPerplexity {
         guard windows > 0 else {
             throw CommandFailure(message: "\(filePath) has \(ids.count) tokens, fewer than one window of --context \(context)")
         }
-        let attention = try AttentionChoice.policy(from: arguments, command: "bench")
+        let attention = try AttentionChoice.policy(from: arguments, config: model.config)
         let evaluator = PerplexityEvaluator(model: model, attention: attention, window: context)
         let start = DispatchTime.now()
         let result = try evaluator.evaluate(ids) { done in

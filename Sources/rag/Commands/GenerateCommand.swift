@@ -56,10 +56,11 @@ enum GenerateCommand {
             seed: UInt64(seedValue))
         let threads = try arguments.int("threads", default: ComputeThreads.defaultCount, range: 1...256)!
         let contextLength = try arguments.int("context", range: 1...1_000_000)
-        let attention = try AttentionChoice.policy(from: arguments, command: "generate")
+        let attentionSettings = try GeneratorOptions.attention(arguments, budgetOption: "budget")
 
         let path = try DataPaths.models(invocation.global).path(of: KnownModels.generator)
         let generator = try LoadedGenerator(path: path, threads: threads)
+        let attention = try attentionSettings.makePolicy(config: generator.model.config)
         let promptIds: [Int32]
         if chat {
             var messages: [ChatMessage] = []

@@ -1,0 +1,135 @@
+import Foundation
+
+/// Query-aware page selection (Quest, Tang et al. 2024) over the full KV cache.
+///
+/// Keys are grouped in pages of 16 positions with per-channel key minima/maxima (`KeyPageSummaries`). For a block of
+/// queries and a KV head, every page before the recent window is scored by the upper bound of q·k summed over the
+/// query heads of the KV group (the block's mean query per head when the block has several tokens); the best pages
+/// within `budget` tokens, the `sinks` first positions and the last `window` positions are attended exactly
+/// (`SegmentAttention`). The first `denseLayers` layers read every page. When the budget covers every page the
+/// result is dense attention. Beyond the trained context the `PositionScheme` keeps every distance in range.
+public final class TopKPageAttention: AttentionPolicy {
+    public static let pageSize = KeyPageSummaries.pageSize
+    /// Query tokens that share one page selection.
+    public static let queryBlock = 16
+
+    public let budget: Int
+    public let window: Int
+    public let sinks: Int
+    public let denseLayers: Int
+    public let scheme: PositionScheme
+    public let summaries: KeyPageSummaries
+    public var name: String { "topk" }
+    public var extendsContext: Bool { true }
+    private let rotary: RotaryShift
+
+    /// `budget`: tokens of selected pages (rounded down to whole pages); `window`: recent tokens always read.
+    public init(config: LlamaConfig, budget: Int = 2048, window: Int = 256, sinks: Int = 4, denseLayers: Int = 2) {
+        self.budget = max(0, budget)
+        self.window = max(1, window)
+        self.sinks = max(0, sinks)
+        self.denseLayers = max(0, denseLayers)
+        // The recent window (plus a page and a query block of slack) always keeps its true distances.
+        scheme = PositionScheme(trainedLength: config.contextLength,
+                                neighborhood: max(config.contextLength / 4, self.window + 2 * Self.pageSize + Self.queryBlock))
+        summaries = KeyPageSummaries(layerCount: config.blockCount, kvHeadCount: config.headCountKV,
+                                     headDimension: config.headDimension)
+        rotary = RotaryShift(config: config)
+    }
+
+    public func didAppend(layer: Int, positions: Range<Int>, cache: KVCache) {
+        guard layer >= denseLayers else { return }
+        summaries.update(layer: layer, positions: positions, cache: cache)
+    }
+
+    public func attend(_ request: AttentionRequest, output: UnsafeMutablePointer<Float>) {
+        rotary.reserve(magnitude: scheme.largestShift(upTo: request.positions.upperBound))
+        let base = request.positions.lowerBound
+        SegmentAttention.attend(request, output: output, rotary: rotary, queryBlock: Self.queryBlock) { kvHead, tokens in
+            let first = base + tokens.lowerBound, last = base + tokens.upperBound - 1
+            let recentStart = max(0, first - window) / Self.pageSize * Self.pageSize
+            let candidates = recentStart / Self.pageSize
+            let pages: [Int]
+            if request.layer < denseLayers || candidates * Self.pageSize <= budget {
+                pages = Array(0..<candidates)
+            } else {
+                let scores = pageScores(request, kvHead: kvHead, tokens: tokens, pageCount: candidates)
+                pages = Self.largestIndices(scores, count: budget / Self.pageSize)
+            }
+            return segments(pages: pages, recentStart: recentStart, lastPosition: last)
+        }
+    }
+
+    /// Sinks, the chosen pages (ascending) and the recent window, each with its query shift; neighbours with the same
+    /// shift merge.
+    public func segments(pages: [Int], recentStart: Int, lastPosition: Int) -> [KeySegment] {
+        var segments: [KeySegment] = []
+        func append(_ range: Range<Int>, shift: Int) {
+            guard !range.isEmpty else { return }
+            if let previous = segments.last, previous.queryShift == shift, previous.positions.upperBound == range.lowerBound {
+                segments[segments.count - 1].positions = previous.positions.lowerBound..<range.upperBound
+            } else {
+                segments.append(KeySegment(range, queryShift: shift))
+            }
+        }
+        if pages.first != 0 {
+            append(0..<min(sinks, recentStart), shift: scheme.queryShift(keyStart: 0, queryPosition: lastPosition))
+        }
+        for page in pages {
+            let start = page * Self.pageSize
+            append(start..<(start + Self.pageSize), shift: scheme.queryShift(keyStart: start, queryPosition: lastPosition))
+        }
+        append(recentStart..<(lastPosition + 1), shift: 0)
+        return segments
+    }
+
+    /// Σ over the group's query heads of each page's upper bound of q·k (per head, the mean query of the block's tokens).
+    private func pageScores(_ request: AttentionRequest, kvHead: Int, tokens: Range<Int>, pageCount: Int) -> [Float] {
+        let headDim = request.cache.headDimension
+        var scores = [Float](repeating: 0, count: pageCount)
+        var query = [Float](repeating: 0, count: headDim)
+        let weight = 1 / Float(tokens.count)
+        scores.withUnsafeMutableBufferPointer { scores in
+            query.withUnsafeMutableBufferPointer { query in
+                for g in 0..<request.groupSize {
+                    let head = kvHead * request.groupSize + g
+                    for d in 0..<headDim { query[d] = 0 }
+                    for t in tokens {
+                        VectorMath.addScaled(query.baseAddress!, request.queries + (t * request.headCount + head) * headDim,
+                                             weight, count: headDim)
+                    }
+                    summaries.addUpperBounds(query: query.baseAddress!, layer: request.layer, kvHead: kvHead,
+                                             pageCount: pageCount, into: scores.baseAddress!)
+                }
+            }
+        }
+        return scores
+    }
+
+    /// Indices of the `count` largest scores, ascending (ties: lower index first).
+    public static func largestIndices(_ scores: [Float], count: Int) -> [Int] {
+        guard count < scores.count else { return Array(scores.indices) }
+        guard count > 0 else { return [] }
+        var values = scores
+        let threshold = quickSelect(&values, rank: scores.count - count)   // the count-th largest
+        var above = scores.indices.filter { scores[$0] > threshold }
+        for i in scores.indices where above.count < count && scores[i] == threshold { above.append(i) }
+        return above.sorted()
+    }
+
+    /// The value of rank `rank` (0-based, ascending) in `values`; reorders `values`.
+    private static func quickSelect(_ values: inout [Float], rank: Int) -> Float {
+        var low = 0, high = values.count - 1
+        while low < high {
+            let pivot = values[(low + high) / 2]
+            var i = low, j = high
+            while i <= j {
+                while values[i] < pivot { i += 1 }
+                while values[j] > pivot { j -= 1 }
+                if i <= j { values.swapAt(i, j); i += 1; j -= 1 }
+            }
+            if rank <= j { high = j } else if rank >= i { low = i } else { return values[rank] }
+        }
+        return values[rank]
+    }
+}

@@ -1,0 +1,306 @@
+import Foundation
+import Generator
+import XCTest
+
+/// Sparse attention policies on synthetic caches, against an fp64 two-pass softmax reference.
+final class SparseAttentionTests: XCTestCase {
+    private let headDim = 32
+
+    private func config(heads: Int = 6, kvHeads: Int = 2, layers: Int = 4, context: Int = 4096) -> LlamaConfig {
+        LlamaConfig(embeddingLength: heads * headDim, blockCount: layers, feedForwardLength: 8, headCount: heads,
+                    headCountKV: kvHeads, contextLength: context, vocabularySize: 8)
+    }
+
+    /// A cache with random keys/values in [-1, 1) for positions 0..<count (written through `slot(of:)`).
+    private func filledCache(_ config: LlamaConfig, count: Int, cache: KVCache? = nil, seed: UInt64 = 1) -> KVCache {
+        let cache = cache ?? KVCache(config: config, capacity: count)
+        var random = SeededRandom(seed: seed)
+        for position in 0..<count {
+            for layer in 0..<config.blockCount {
+                for h in 0..<config.headCountKV {
+                    let key = cache.keys(layer: layer, kvHead: h) + cache.slot(of: position) * headDim
+                    let value = cache.values(layer: layer, kvHead: h) + cache.slot(of: position) * headDim
+                    for d in 0..<headDim {
+                        key[d] = Float(random.nextUnit() * 2 - 1)
+                        value[d] = Float(random.nextUnit() * 2 - 1)
+                    }
+                }
+            }
+        }
+        return cache
+    }
+
+    private func randomQueries(_ count: Int, seed: UInt64) -> [Float] {
+        var random = SeededRandom(seed: seed)
+        return (0..<count).map { _ in Float(random.nextUnit() * 4 - 2) }
+    }
+
+    private func run(_ policy: AttentionPolicy, config: LlamaConfig, cache: KVCache, queries: [Float],
+                     positions: Range<Int>, layer: Int, threads: Int = 2) -> [Float] {
+        var output = [Float](repeating: .nan, count: queries.count)
+        queries.withUnsafeBufferPointer { q in
+            output.withUnsafeMutableBufferPointer { out in
+                let request = AttentionRequest(layer: layer, queries: q.baseAddress!, positions: positions, cache: cache,
+                                               headCount: config.headCount, groupSize: config.groupSize,
+                                               scale: 1 / Float(headDim).squareRoot(), pool: WorkerPool(threads: threads))
+                policy.attend(request, output: out.baseAddress!)
+            }
+        }
+        return output
+    }
+
+    /// fp64 softmax attention of one query head over (key range, query vector) parts: each part scores its keys with
+    /// its own (possibly re-rotated) query.
+    private func reference(parts: [(Range<Int>, [Float])], layer: Int, kvHead: Int, cache: KVCache) -> [Double] {
+        let keys = cache.keys(layer: layer, kvHead: kvHead), values = cache.values(layer: layer, kvHead: kvHead)
+        var scored: [(Double, Int)] = []
+        for (range, query) in parts {
+            for p in range {
+                var s = 0.0
+                for d in 0..<headDim { s += Double(query[d]) * Double(keys[cache.slot(of: p) * headDim + d]) }
+                scored.append((s / Double(headDim).squareRoot(), p))
+            }
+        }
+        let top = scored.map(\.0).max()!
+        var out = [Double](repeating: 0, count: headDim)
+        var total = 0.0
+        for (s, p) in scored {
+            let w = exp(s - top)
+            total += w
+            for d in 0..<headDim { out[d] += w * Double(values[cache.slot(of: p) * headDim + d]) }
+        }
+        return out.map { $0 / total }
+    }
+
+    private func rotated(_ query: ArraySlice<Float>, by shift: Int, rotary: RotaryShift) -> [Float] {
+        let source = Array(query)
+        var out = [Float](repeating: 0, count: source.count)
+        rotary.reserve(magnitude: abs(shift))
+        source.withUnsafeBufferPointer { s in
+            out.withUnsafeMutableBufferPointer { o in rotary.rotate(s.baseAddress!, rows: 1, by: shift, into: o.baseAddress!) }
+        }
+        return out
+    }
+
+    // MARK: Dense
+
+    func testDenseMatchesNaiveAttentionWithin1e5() {
+        let config = config()
+        let count = 700
+        let cache = filledCache(config, count: count)
+        for positions in [0..<count, (count - 1)..<count, 300..<333] {
+            let queries = randomQueries(positions.count * config.queryWidth, seed: UInt64(positions.lowerBound))
+            let output = run(DenseAttention(), config: config, cache: cache, queries: queries, positions: positions, layer: 1)
+            var worst = 0.0
+            for (t, position) in positions.enumerated() {
+                for h in 0..<config.headCount {
+                    let offset = (t * config.headCount + h) * headDim
+                    let expected = reference(parts: [(0..<(position + 1), Array(queries[offset..<(offset + headDim)]))],
+                                             layer: 1, kvHead: h / config.groupSize, cache: cache)
+                    for d in 0..<headDim { worst = max(worst, abs(Double(output[offset + d]) - expected[d])) }
+                }
+            }
+            XCTAssertLessThan(worst, 1e-5, "positions \(positions)")
+        }
+    }
+
+    // MARK: Top-k pages
+
+    private func topK(_ config: LlamaConfig, cache: KVCache, count: Int, budget: Int, window: Int = 64) -> TopKPageAttention {
+        let policy = TopKPageAttention(config: config, budget: budget, window: window)
+        for layer in 0..<config.blockCount { policy.didAppend(layer: layer, positions: 0..<count, cache: cache) }
+        return policy
+    }
+
+    func testTopKWithWholeContextBudgetEqualsDense() {
+        let config = config()
+        let count = 1000
+        let cache = filledCache(config, count: count)
+        let policy = topK(config, cache: cache, count: count, budget: count)
+        for positions in [0..<count, (count - 1)..<count, 500..<530] {
+            let queries = randomQueries(positions.count * config.queryWidth, seed: 9)
+            let dense = run(DenseAttention(), config: config, cache: cache, queries: queries, positions: positions, layer: 3)
+            let sparse = run(policy, config: config, cache: cache, queries: queries, positions: positions, layer: 3)
+            let worst = zip(dense, sparse).map { abs($0 - $1) }.max()!
+            XCTAssertLessThan(worst, 1e-5, "positions \(positions)")
+        }
+    }
+
+    func testTopKAttendsSinksChosenPagesAndWindowExactly() {
+        let config = config()
+        let count = 2000
+        let cache = filledCache(config, count: count)
+        let policy = topK(config, cache: cache, count: count, budget: 256, window: 100)
+        let positions = (count - 1)..<count
+        let queries = randomQueries(config.queryWidth, seed: 3)
+        // Plant a key aligned with KV head 1's queries in page 37: its bound must select the page.
+        let planted = cache.keys(layer: 2, kvHead: 1) + (37 * 16 + 5) * headDim
+        for d in 0..<headDim {
+            planted[d] = 3 * (queries[3 * headDim + d] + queries[4 * headDim + d] + queries[5 * headDim + d])
+        }
+        policy.didAppend(layer: 2, positions: (37 * 16 + 5)..<(37 * 16 + 6), cache: cache)
+        let output = run(policy, config: config, cache: cache, queries: queries, positions: positions, layer: 2)
+
+        for kvHead in 0..<2 {
+            // Recompute the selection from the bounds by brute force.
+            let recentStart = (count - 1 - 100) / 16 * 16
+            var bounds = [Double](repeating: 0, count: recentStart / 16)
+            let keys = cache.keys(layer: 2, kvHead: kvHead)
+            for page in bounds.indices {
+                for g in 0..<3 {
+                    let q = queries[((kvHead * 3 + g) * headDim)...]
+                    for d in 0..<headDim {
+                        let column = (0..<16).map { Double(keys[(page * 16 + $0) * headDim + d]) }
+                        let qd = Double(q[q.startIndex + d])
+                        bounds[page] += max(qd * column.min()!, qd * column.max()!)
+                    }
+                }
+            }
+            let chosen = bounds.indices.sorted { bounds[$0] > bounds[$1] }.prefix(16).sorted()
+            if kvHead == 1 { XCTAssertTrue(chosen.contains(37), "planted page not chosen: \(chosen)") }
+            var ranges: [Range<Int>] = chosen.first == 0 ? [] : [0..<4]
+            ranges += chosen.map { ($0 * 16)..<($0 * 16 + 16) }
+            ranges.append(recentStart..<count)
+            for g in 0..<3 {
+                let offset = (kvHead * 3 + g) * headDim
+                let query = Array(queries[offset..<(offset + headDim)])
+                let expected = reference(parts: ranges.map { ($0, query) }, layer: 2, kvHead: kvHead, cache: cache)
+                for d in 0..<headDim { XCTAssertEqual(Double(output[offset + d]), expected[d], accuracy: 1e-5) }
+            }
+        }
+    }
+
+    func testTopKDecodeSplitAcrossThreadsEqualsDense() {
+        let config = config(heads: 4, kvHeads: 1)
+        let count = 3000
+        let cache = filledCache(config, count: count)
+        let policy = topK(config, cache: cache, count: count, budget: count)
+        let queries = randomQueries(config.queryWidth, seed: 21)
+        let positions = (count - 1)..<count
+        let dense = run(DenseAttention(), config: config, cache: cache, queries: queries, positions: positions, layer: 3, threads: 3)
+        let sparse = run(policy, config: config, cache: cache, queries: queries, positions: positions, layer: 3, threads: 3)
+        XCTAssertLessThan(zip(dense, sparse).map { abs($0 - $1) }.max()!, 1e-5)
+    }
+
+    func testLargestIndicesMatchesSorting() {
+        var random = SeededRandom(seed: 11)
+        for n in [1, 5, 64, 1000] {
+            // Few distinct values so ties are common.
+            let scores = (0..<n).map { _ in Float(random.next() % 17) }
+            for k in [0, 1, n / 3, n - 1, n, n + 2] {
+                let got = TopKPageAttention.largestIndices(scores, count: k)
+                let expected = scores.indices.sorted { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }
+                    .prefix(max(0, k)).sorted()
+                XCTAssertEqual(got, Array(expected), "n \(n) k \(k)")
+            }
+        }
+    }
+
+    func testPageBoundsHoldForEveryKey() {
+        let config = config(layers: 1)
+        let count = 100
+        let cache = filledCache(config, count: count)
+        let summaries = KeyPageSummaries(layerCount: 1, kvHeadCount: 2, headDimension: headDim)
+        // Appended in uneven pieces (pages entered mid-way are rebuilt).
+        for piece in [0..<7, 7..<40, 40..<41, 41..<100] { summaries.update(layer: 0, positions: piece, cache: cache) }
+        let query = randomQueries(headDim, seed: 4)
+        var bounds = [Float](repeating: 0, count: 7)
+        query.withUnsafeBufferPointer { q in
+            bounds.withUnsafeMutableBufferPointer { b in
+                summaries.addUpperBounds(query: q.baseAddress!, layer: 0, kvHead: 1, pageCount: 7, into: b.baseAddress!)
+            }
+        }
+        let keys = cache.keys(layer: 0, kvHead: 1)
+        for position in 0..<count {
+            var dot: Float = 0
+            for d in 0..<headDim { dot += query[d] * keys[position * headDim + d] }
+            XCTAssertLessThanOrEqual(dot, bounds[position / 16] + 1e-4)
+        }
+        // The bound is tight for a page whose keys are all equal.
+        XCTAssertGreaterThan(bounds.max()!, 0)
+    }
+
+    // MARK: Sliding window
+
+    func testWindowAttendsSinksAtCachePositionsAndTheRecentWindow() {
+        let config = config()
+        let count = 600, window = 50
+        let cache = filledCache(config, count: count)
+        let policy = SlidingWindowAttention(config: config, sinks: 4, window: window)
+        let rotary = RotaryShift(config: config)
+        let positions = (count - 20)..<count   // two query blocks (16 + 4 tokens)
+        let queries = randomQueries(positions.count * config.queryWidth, seed: 8)
+        let output = run(policy, config: config, cache: cache, queries: queries, positions: positions, layer: 0)
+        for (t, position) in positions.enumerated() {
+            let blockFirst = positions.lowerBound + t / 16 * 16
+            let recentStart = blockFirst - window + 1
+            for h in 0..<config.headCount {
+                let offset = (t * config.headCount + h) * headDim
+                let query = queries[offset..<(offset + headDim)]
+                let parts: [(Range<Int>, [Float])] = [(0..<4, rotated(query, by: 4 - recentStart, rotary: rotary)),
+                                                      (recentStart..<(position + 1), Array(query))]
+                let expected = reference(parts: parts, layer: 0, kvHead: h / 3, cache: cache)
+                for d in 0..<headDim { XCTAssertEqual(Double(output[offset + d]), expected[d], accuracy: 1e-5) }
+            }
+        }
+    }
+
+    func testWindowOnRingCacheEqualsWindowOnLinearCache() {
+        let config = config()
+        let count = 900, window = 40, batch = 32
+        let linear = filledCache(config, count: count, seed: 5)
+        let policy = SlidingWindowAttention(config: config, sinks: 4, window: window)
+        let ring = policy.makeCache(config: config, positions: count, batchSize: batch)
+        XCTAssertEqual(ring.ringStart, 4)
+        XCTAssertLessThan(ring.capacity, 200)
+        _ = filledCache(config, count: count, cache: ring, seed: 5)
+        let positions = (count - batch)..<count
+        let queries = randomQueries(batch * config.queryWidth, seed: 6)
+        let fromLinear = run(policy, config: config, cache: linear, queries: queries, positions: positions, layer: 2)
+        let fromRing = run(policy, config: config, cache: ring, queries: queries, positions: positions, layer: 2)
+        // Same keys, same plans; only the chunking at the ring's wrap differs.
+        XCTAssertLessThan(zip(fromLinear, fromRing).map { abs($0 - $1) }.max()!, 1e-6)
+    }
+
+    func testShortSequencesUnderWindowEqualDense() {
+        let config = config()
+        let cache = filledCache(config, count: 60)
+        let queries = randomQueries(60 * config.queryWidth, seed: 2)
+        let dense = run(DenseAttention(), config: config, cache: cache, queries: queries, positions: 0..<60, layer: 1)
+        let window = run(SlidingWindowAttention(config: config, sinks: 4, window: 64), config: config, cache: cache,
+                         queries: queries, positions: 0..<60, layer: 1)
+        XCTAssertLessThan(zip(dense, window).map { abs($0 - $1) }.max()!, 1e-5)
+    }
+
+    // MARK: Positions
+
+    func testRotaryShiftComposesLikeRoPE() {
+        let config = config()
+        let rotary = RotaryShift(config: config)
+        let query = randomQueries(headDim, seed: 12)
+        for (position, shift) in [(5000, -4321), (10, 7), (9000, -9000)] {
+            let twice = rotated(rotated(query[...], by: position, rotary: rotary)[...], by: shift, rotary: rotary)
+            let once = rotated(query[...], by: position + shift, rotary: rotary)
+            for d in 0..<headDim { XCTAssertEqual(twice[d], once[d], accuracy: 2e-4) }
+        }
+    }
+
+    func testPositionSchemeIsExactInRangeAndCompressesBeyond() {
+        let scheme = PositionScheme(trainedLength: 8192, neighborhood: 2048)
+        for query in [0, 100, 8191] {
+            for key in stride(from: 0, through: query, by: 16) { XCTAssertEqual(scheme.queryShift(keyStart: key, queryPosition: query), 0) }
+        }
+        for query in [8192, 16384, 32767, 100_000] {
+            var previous = Int.max
+            for key in stride(from: 0, through: query, by: 16) {
+                let distance = query - key
+                let seen = distance + scheme.queryShift(keyStart: key, queryPosition: query)
+                XCTAssertLessThanOrEqual(seen, 8191)
+                XCTAssertLessThanOrEqual(seen, previous, "seen distances keep their order")
+                if distance <= 2048 { XCTAssertEqual(seen, distance) }
+                previous = seen
+            }
+            XCTAssertLessThanOrEqual(scheme.largestShift(upTo: query), query)
+        }
+    }
+}
