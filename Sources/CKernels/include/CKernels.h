@@ -45,12 +45,9 @@ void rag_int8_gemm(int kernel, const int16_t *a, const float *a_scales, int rows
 void rag_int8_gemm_portable(const int16_t *a, const float *a_scales, int rows, int k_padded,
                             const int8_t *packed, const float *w_scales, const float *bias, int outputs,
                             float *out, int out_stride);
-<<<<<<< HEAD
 
 /// A spin-wait hint (x86 `pause`): call inside busy-wait loops.
 void rag_cpu_relax(void);
-=======
->>>>>>> sparse
 
 /// 1 when the quantized kernels below run their AVX2/FMA/F16C paths on this CPU.
 int rag_quant_kernels_use_avx2(void);
