@@ -5,13 +5,20 @@ import Retrieval
 
 /// The Generator engine behind Retrieval's `TextGenerator` protocol: chat template, streaming
 /// detokenization, sampling settings and timings. One instance keeps its KV cache between calls.
+///
+/// Prompts longer than `longPromptThreshold` tokens (whole documents on the long-context routes) run
+/// through `longPromptAttention` (top-k page attention) when the user did not choose a policy.
 final class LocalGenerator: TextGenerator {
+    static let longPromptThreshold = 3072
+
     let loaded: LoadedGenerator
     let generation: TextGeneration
+    let longGeneration: TextGeneration?
 
-    init(loaded: LoadedGenerator, attention: AttentionPolicy = DenseAttention()) {
+    init(loaded: LoadedGenerator, attention: AttentionPolicy = DenseAttention(), longPromptAttention: AttentionPolicy? = nil) {
         self.loaded = loaded
         self.generation = TextGeneration(model: loaded.model, attention: attention)
+        self.longGeneration = longPromptAttention.map { TextGeneration(model: loaded.model, attention: $0) }
     }
 
     var contextLength: Int { loaded.model.config.contextLength }
@@ -33,7 +40,8 @@ final class LocalGenerator: TextGenerator {
         var text = ""
         var firstToken: Double?
         let start = DispatchTime.now()
-        let result = try generation.generate(prompt: prompt, options: settings) { id in
+        let engine = prompt.count > Self.longPromptThreshold ? (longGeneration ?? generation) : generation
+        let result = try engine.generate(prompt: prompt, options: settings) { id in
             if firstToken == nil { firstToken = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9 }
             let piece = detokenizer.feed(id)
             guard !piece.isEmpty else { return true }

@@ -26,7 +26,13 @@ extension Services {
     static func makeGenerator(_ invocation: Invocation, needed: Bool) throws -> TextGenerator {
         guard needed else { return UnavailableGenerator() }
         let path = try DataPaths.models(invocation.global).path(of: KnownModels.generator)
-        return LocalGenerator(loaded: try LoadedGenerator(path: path))
+        let loaded = try LoadedGenerator(path: path)
+        // --attention on ask/chat; commands without the option get dense attention for short prompts.
+        let chosen = try GeneratorOptions.attention(invocation.arguments)
+        let explicit = invocation.arguments.string("attention") != nil
+        return LocalGenerator(loaded: loaded, attention: try chosen.makePolicy(config: loaded.model.config),
+                              longPromptAttention: explicit ? nil : try AttentionSettings(kind: .topk, window: nil, budget: nil)
+                                  .makePolicy(config: loaded.model.config))
     }
 }
 

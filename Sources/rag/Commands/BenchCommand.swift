@@ -40,4 +40,3 @@ enum BenchCommand {
         })
 }
 
-enum BenchAsk { static func run(_ i: Invocation) throws { throw notBuiltYet("bench ask", issue: 6) } }
