@@ -94,6 +94,8 @@ final class ChatEngineTests: XCTestCase {
             }
             XCTAssertEqual(result.turn.number, index + 1)
         }
+        let largestAnswerPrompt = generator.calls(.answer).map(\.promptTokens).max() ?? 0
+        XCTAssertGreaterThan(largestAnswerPrompt, bound * 3 / 4, "the test fills sources and memory close to the bound")
         XCTAssertGreaterThan(summarized, 20, "old turns were folded regularly")
         XCTAssertLessThan(summarized, 200, "but not after every turn")
         let stored = try XCTUnwrap(try store.load("test"))

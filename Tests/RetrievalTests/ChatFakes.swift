@@ -69,7 +69,10 @@ func words(_ count: Int, seed: Int = 0) -> String {
 /// A corpus big enough to fill a 1500-token source budget many times over.
 func makeChatCorpus() throws -> MemoryCorpus {
     let documents = (0..<4).map { document in
-        (path: "note-\(document).md", chunks: (0..<8).map { chunk in words(250, seed: document * 8 + chunk) })
+        (path: "note-\(document).md", chunks: (0..<8).map { chunk in
+            // 10 lines of 25 words: the packer can cut a source at a line to fill the budget exactly.
+            (0..<10).map { line in words(25, seed: document * 80 + chunk * 10 + line) }.joined(separator: "\n")
+        })
     }
     return try MemoryCorpus(embedder: HashingEmbedder(), documents: documents)
 }
@@ -79,6 +82,7 @@ func makeChatEngine(generator: ChatScriptGenerator, store: ChatSessionStore, nam
     let retriever = try HybridRetriever(corpus: try makeChatCorpus(), embedder: HashingEmbedder())
     var settings = AnswerSettings()
     settings.minimumEvidence = 0
+    settings.evidenceSentences = 0      // whole sources: the largest prompts the chat can build
     let answers = AnswerEngine(retriever: retriever, generator: generator, settings: settings)
     return try ChatEngine(answerEngine: answers, store: store, sessionName: name, budget: budget)
 }
