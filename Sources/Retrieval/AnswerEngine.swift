@@ -132,12 +132,19 @@ public final class AnswerEngine {
         result.prompt = messages
         guard options.generate else { return result }
 
-        let outcome = try generator.generate(messages, options: options.generation, onText: onText)
+        var stopper = RepetitionStopper()
+        let outcome = try generator.generate(messages, options: options.generation) { piece in
+            let shown = stopper.feed(piece)
+            let keepGoing = shown.isEmpty || onText(shown)
+            return keepGoing && !stopper.stopped
+        }
+        let tail = stopper.finish()
+        if !tail.isEmpty { _ = onText(tail) }
         timings.prefillMs = outcome.prefillSeconds * 1000
         timings.decodeMs = outcome.decodeSeconds * 1000
         timings.firstTokenMs = outcome.firstTokenSeconds.map { $0 * 1000 + timings.embedMs + timings.retrievalMs }
         result.timings = timings
-        result.answer = outcome.text.trimmingCharacters(in: .whitespacesAndNewlines)
+        result.answer = stopper.emitted.trimmingCharacters(in: .whitespacesAndNewlines)
         result.cited = Citations.numbers(in: result.answer, sourceCount: context.sources.count)
         if result.cited.isEmpty, result.answer != GroundedPrompt.noAnswer {
             result.attributed = Attribution.supportingSources(of: result.answer, among: context.sources)

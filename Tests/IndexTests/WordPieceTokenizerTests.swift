@@ -85,4 +85,35 @@ final class WordPieceTokenizerTests: XCTestCase {
             XCTAssertEqual(ids, testCase.ids, "text \(testCase.text.prefix(80).debugDescription)")
         }
     }
+
+    func testOffsetsPointIntoTheOriginalText() throws {
+        let tokenizer = try tinyTokenizer()
+        let text = "unaffable, E\u{301} x[SEP]y\u{200B}中"
+        let tokens = tokenizer.encodeWithOffsets(text)
+        XCTAssertEqual(tokens.map(\.id), tokenizer.encode(text))
+        let scalars = Array(text.unicodeScalars)
+        let covered = tokens.map { token -> String in
+            var view = String.UnicodeScalarView()
+            view.append(contentsOf: scalars[token.scalarRange])
+            return String(view)
+        }
+        XCTAssertEqual(covered, ["un", "aff", "able", ",", "E\u{301}", "x", "[SEP]", "y", "中"])
+    }
+
+    func testOffsetsAgreeWithEncodeOnFixtures() throws {
+        let tokenizer = try WordPieceTokenizer(vocabularyPath: EmbedderFixtures.vocabularyPath())
+        let cases = try EmbedderFixtures.jsonLines("minilm/wordpiece_cases.jsonl", as: EmbedderFixtures.WordPieceCase.self)
+        for testCase in cases {
+            let tokens = tokenizer.encodeWithOffsets(testCase.text)
+            XCTAssertEqual(tokens.map(\.id), testCase.ids, "text \(testCase.text.debugDescription)")
+            let count = testCase.text.unicodeScalars.count
+            var previous = 0
+            for token in tokens {
+                XCTAssertFalse(token.scalarRange.isEmpty)
+                XCTAssertLessThanOrEqual(token.scalarRange.upperBound, count)
+                XCTAssertGreaterThanOrEqual(token.scalarRange.lowerBound, previous, "offsets go forward")
+                previous = token.scalarRange.lowerBound
+            }
+        }
+    }
 }

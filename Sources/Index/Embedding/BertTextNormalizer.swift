@@ -112,4 +112,80 @@ public enum BertTextNormalizer {
         if !current.isEmpty { words.append(current) }
         return words
     }
+
+    /// A normalized word and, for each of its scalars, the original scalars it comes from.
+    public struct TracedWord {
+        public let scalars: [Unicode.Scalar]
+        public let origins: [Range<Int>]
+    }
+
+    /// `words`, tracing each output scalar to the input scalars (indices of the slice's base) it comes from.
+    /// Decomposition runs per segment — a scalar whose decomposition starts with a starter, plus the combining scalars
+    /// after it — which equals decomposing the whole text, since canonical reordering never crosses a starter.
+    public static func wordsWithOrigins(_ scalars: ArraySlice<Unicode.Scalar>) -> [TracedWord] {
+        // Clean, map whitespace, space out CJK (as in `words`), keeping each scalar's origin.
+        var cleaned: [(scalar: Unicode.Scalar, origin: Int)] = []
+        for (origin, scalar) in zip(scalars.indices, scalars) {
+            if scalar == "\t" || scalar == "\n" || scalar == "\r" {
+                cleaned.append((" ", origin))
+            } else if scalar.value == 0 || isRemoved(scalar) {
+                continue
+            } else if scalar.properties.isWhitespace {
+                cleaned.append((" ", origin))
+            } else if isCJK(scalar.value) {
+                cleaned += [(" ", origin), (scalar, origin), (" ", origin)]
+            } else {
+                cleaned.append((scalar, origin))
+            }
+        }
+        // Segments → NFD, drop Mn, lowercase; every output scalar gets its segment's origin range.
+        var normalized: [(scalar: Unicode.Scalar, origins: Range<Int>)] = []
+        var segmentStart = 0
+        func flush(_ end: Int) {
+            guard segmentStart < end else { return }
+            let segment = cleaned[segmentStart..<end]
+            let origins = segment.first!.origin..<(segment.last!.origin + 1)
+            var text = String.UnicodeScalarView()
+            text.append(contentsOf: segment.map(\.scalar))
+            for scalar in String(text).decomposedStringWithCanonicalMapping.unicodeScalars
+            where scalar.properties.generalCategory != .nonspacingMark {
+                for lower in scalar.properties.lowercaseMapping.unicodeScalars { normalized.append((lower, origins)) }
+            }
+            segmentStart = end
+        }
+        for (index, item) in cleaned.enumerated() where index > 0 && startsWithStarter(item.scalar) {
+            flush(index)
+        }
+        flush(cleaned.count)
+
+        // Split on spaces and punctuation.
+        var words: [TracedWord] = []
+        var current: [Unicode.Scalar] = [], currentOrigins: [Range<Int>] = []
+        func finishWord() {
+            if !current.isEmpty { words.append(TracedWord(scalars: current, origins: currentOrigins)) }
+            current = []
+            currentOrigins = []
+        }
+        for (scalar, origins) in normalized {
+            if scalar == " " || scalar.properties.isWhitespace {
+                finishWord()
+            } else if isPunctuation(scalar) {
+                finishWord()
+                words.append(TracedWord(scalars: [scalar], origins: [origins]))
+            } else {
+                current.append(scalar)
+                currentOrigins.append(origins)
+            }
+        }
+        finishWord()
+        return words
+    }
+
+    /// Whether the canonical decomposition of `scalar` begins with a starter (combining class 0).
+    static func startsWithStarter(_ scalar: Unicode.Scalar) -> Bool {
+        if scalar.value < 0x300 { return true }   // Latin-1 and Latin Extended: starters or decompose to one
+        guard scalar.properties.canonicalCombiningClass == .notReordered else { return false }
+        let first = String(scalar).decomposedStringWithCanonicalMapping.unicodeScalars.first ?? scalar
+        return first.properties.canonicalCombiningClass == .notReordered
+    }
 }

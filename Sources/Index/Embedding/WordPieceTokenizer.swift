@@ -75,16 +75,15 @@ public final class WordPieceTokenizer: EmbeddingTokenCounter {
     private func appendPieces(of segment: ArraySlice<Unicode.Scalar>, to ids: inout [Int32]) {
         guard !segment.isEmpty else { return }
         for word in BertTextNormalizer.words(segment) {
-            appendWordPieces(of: word, to: &ids)
+            ids.append(contentsOf: wordPieces(of: word).map(\.id))
         }
     }
 
-    /// Greedy longest match from the left; a word with an unmatched position (or too long) is one [UNK].
-    private func appendWordPieces(of word: [Unicode.Scalar], to ids: inout [Int32]) {
-        guard word.count <= maxWordScalars else {
-            ids.append(vocabulary.unknownID)
-            return
-        }
+    /// Greedy longest match from the left: each piece's id and the word's scalars it covers.
+    /// A word with an unmatched position (or too long) is one [UNK] covering the whole word.
+    private func wordPieces(of word: [Unicode.Scalar]) -> [(id: Int32, scalars: Range<Int>)] {
+        let unknown = [(id: vocabulary.unknownID, scalars: 0..<word.count)]
+        guard word.count <= maxWordScalars else { return unknown }
         // UTF-8 bytes of the word, and where each scalar starts in them.
         var bytes: [UInt8] = []
         var scalarStarts: [Int] = []
@@ -94,7 +93,7 @@ public final class WordPieceTokenizer: EmbeddingTokenCounter {
         }
         scalarStarts.append(bytes.count)
 
-        let firstNew = ids.count
+        var pieces: [(id: Int32, scalars: Range<Int>)] = []
         var candidate: [UInt8] = []
         var start = 0
         while start < word.count {
@@ -110,13 +109,55 @@ public final class WordPieceTokenizer: EmbeddingTokenCounter {
                 }
                 end -= 1
             }
-            guard let found else {
-                ids.removeSubrange(firstNew...)
-                ids.append(vocabulary.unknownID)
-                return
-            }
-            ids.append(found)
+            guard let found else { return unknown }
+            pieces.append((found, start..<end))
             start = end
         }
+        return pieces
+    }
+}
+
+/// A word piece and the Unicode scalars of the original text it comes from.
+public struct WordPieceToken: Sendable, Equatable {
+    public let id: Int32
+    /// Offsets into `text.unicodeScalars`. A piece inside an accented letter, or one made of several letters that
+    /// normalization combined, covers the whole letter with its combining marks.
+    public let scalarRange: Range<Int>
+
+    public init(id: Int32, scalarRange: Range<Int>) {
+        self.id = id
+        self.scalarRange = scalarRange
+    }
+}
+
+extension WordPieceTokenizer {
+    /// Like `encode` (same ids), with where each piece comes from in the original text.
+    public func encodeWithOffsets(_ text: String) -> [WordPieceToken] {
+        var tokens: [WordPieceToken] = []
+        let scalars = Array(text.unicodeScalars)
+        var segmentStart = 0
+        var index = 0
+        func appendSegment(_ range: Range<Int>) {
+            guard !range.isEmpty else { return }
+            for word in BertTextNormalizer.wordsWithOrigins(scalars[range]) {
+                for piece in wordPieces(of: word.scalars) {
+                    let lower = word.origins[piece.scalars.lowerBound].lowerBound
+                    let upper = word.origins[piece.scalars.upperBound - 1].upperBound
+                    tokens.append(WordPieceToken(id: piece.id, scalarRange: lower..<upper))
+                }
+            }
+        }
+        while index < scalars.count {
+            if scalars[index] == "[", let special = specialLiteral(at: index, in: scalars) {
+                appendSegment(segmentStart..<index)
+                tokens.append(WordPieceToken(id: special.id, scalarRange: index..<(index + special.length)))
+                index += special.length
+                segmentStart = index
+            } else {
+                index += 1
+            }
+        }
+        appendSegment(segmentStart..<scalars.count)
+        return tokens
     }
 }
