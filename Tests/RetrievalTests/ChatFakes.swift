@@ -66,12 +66,13 @@ func words(_ count: Int, seed: Int = 0) -> String {
     return (0..<count).map { vocabulary[($0 * 7 + seed * 3) % vocabulary.count] }.joined(separator: " ")
 }
 
-/// A corpus big enough to fill a 1500-token source budget many times over.
+/// A corpus whose retrieved sources fill a 1500-token budget (12 chunks of 300 words: 8 retrieved = 2400 words),
+/// small enough that 200 turns of the fake lexical search stay quick.
 func makeChatCorpus() throws -> MemoryCorpus {
-    let documents = (0..<4).map { document in
-        (path: "note-\(document).md", chunks: (0..<8).map { chunk in
-            // 10 lines of 25 words: the packer can cut a source at a line to fill the budget exactly.
-            (0..<10).map { line in words(25, seed: document * 80 + chunk * 10 + line) }.joined(separator: "\n")
+    let documents = (0..<2).map { document in
+        (path: "note-\(document).md", chunks: (0..<6).map { chunk in
+            // 6 lines of 50 words: the packer can cut a source at a line to fill the budget.
+            (0..<6).map { line in words(50, seed: document * 36 + chunk * 6 + line) }.joined(separator: "\n")
         })
     }
     return try MemoryCorpus(embedder: HashingEmbedder(), documents: documents)
