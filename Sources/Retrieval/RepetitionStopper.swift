@@ -7,8 +7,10 @@ import Foundation
 public struct RepetitionStopper {
     /// Units shorter than this are never treated as repeats ("Yes.", list markers).
     public var minimumUnitLength = 8
-    private var seen: [String] = []
-    private var current = ""
+    private var seen: [Substring] = []
+    /// The current unit, lowercased, without leading whitespace (built as characters arrive: linear time).
+    private var unit = ""
+    private var previous: Character?
     private var held = ""
     public private(set) var emitted = ""
     public private(set) var stopped = false
@@ -20,21 +22,22 @@ public struct RepetitionStopper {
         var out = ""
         for character in piece {
             guard !stopped else { break }
-            current.append(character)
             held.append(character)
-            let boundary = character == "\n" || ((character == " ") && current.dropLast().last.map { ".!?".contains($0) } == true)
-            let unit = Self.normalize(current)
+            if !(unit.isEmpty && character.isWhitespace) { unit += character.lowercased() }
+            let boundary = character == "\n" || (character == " " && previous.map { ".!?".contains($0) } == true)
+            previous = character
+            let trimmed = Self.trimTrailingWhitespace(unit)
             if boundary {
-                if unit.count >= minimumUnitLength, seen.contains(unit) {
+                if trimmed.count >= minimumUnitLength, seen.contains(trimmed) {
                     stopped = true
                     held = ""
                     break
                 }
-                if !unit.isEmpty { seen.append(unit) }
-                current = ""
+                if !trimmed.isEmpty { seen.append(trimmed) }
+                unit = ""
                 out += held
                 held = ""
-            } else if !seen.contains(where: { $0.hasPrefix(unit) }) {
+            } else if !seen.contains(where: { $0.hasPrefix(trimmed) }) {
                 out += held
                 held = ""
             }
@@ -47,13 +50,15 @@ public struct RepetitionStopper {
     public mutating func finish() -> String {
         defer { held = "" }
         guard !stopped else { return "" }
-        let unit = Self.normalize(current)
-        if unit.count >= minimumUnitLength, seen.contains(unit) { stopped = true; return "" }
+        let trimmed = Self.trimTrailingWhitespace(unit)
+        if trimmed.count >= minimumUnitLength, seen.contains(trimmed) { stopped = true; return "" }
         emitted += held
         return held
     }
 
-    static func normalize(_ text: String) -> String {
-        text.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+    static func trimTrailingWhitespace(_ text: String) -> Substring {
+        var end = text.endIndex
+        while end > text.startIndex, text[text.index(before: end)].isWhitespace { end = text.index(before: end) }
+        return text[..<end]
     }
 }

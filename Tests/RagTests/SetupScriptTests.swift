@@ -7,11 +7,15 @@ final class SetupScriptTests: XCTestCase {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     func runCheck(models: URL) throws -> (Int32, String) {
+        try runSetup(["--check"], models: models.path)
+    }
+
+    func runSetup(_ arguments: [String], models: String?) throws -> (Int32, String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [Self.packageRoot.appendingPathComponent("scripts/setup").path, "--check"]
+        process.arguments = [Self.packageRoot.appendingPathComponent("scripts/setup").path] + arguments
         var env = ProcessInfo.processInfo.environment
-        env["RAG_MODELS"] = models.path
+        if let models { env["RAG_MODELS"] = models }
         process.environment = env
         let err = Pipe()
         process.standardError = err
@@ -37,5 +41,14 @@ final class SetupScriptTests: XCTestCase {
         XCTAssertTrue(stderr.contains("config.json fails its sha256 check"), stderr)
         XCTAssertTrue(stderr.contains("vocab.txt has 1000 bytes, expected 231508"), stderr)
         XCTAssertTrue(stderr.contains("missing model file"), stderr)
+    }
+
+    /// With every model in place, setup has nothing to do and says nothing (no download, no extraction).
+    func testSetupIsQuietWhenEverythingIsInPlace() throws {
+        let (checkStatus, _) = try runSetup(["--check"], models: nil)
+        try XCTSkipIf(checkStatus != 0, "models are not installed here; run scripts/setup")
+        let (status, output) = try runSetup(["--no-build"], models: nil)
+        XCTAssertEqual(status, 0)
+        XCTAssertEqual(output, "", "a setup run with everything in place must be silent")
     }
 }
