@@ -56,6 +56,7 @@ enum AskCommand {
                                         if streaming { invocation.console.stream(text) }
                                         return true
                                     })
+        if streaming { invocation.console.stream("\n") }
         for notice in result.notices { invocation.console.info("note: \(notice)") }
         if arguments.flag("explain") {
             Console.writeStderr("route: \(result.route) — \(result.routeReason)\n")
@@ -69,7 +70,6 @@ enum AskCommand {
             for source in result.sources { invocation.console.result(ContextPacker.render(source)) }
             return
         }
-        invocation.console.stream("\n")
         invocation.console.result(AnswerJSON.sourcesBlock(result))
     }
 
