@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import ModelKit
 
@@ -256,11 +257,14 @@ public final class LlamaModel: Sendable {
         }
     }
 
-    /// gate = silu(gate) ⊙ up
+    /// gate = silu(gate) ⊙ up, split across the pool for prefill batches.
     private func swiGLU(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, count: Int) {
-        for i in 0..<count {
-            let g = gate[i]
-            gate[i] = g / (1 + expf(-g)) * up[i]
+        if count < 1 << 14 {
+            rag_swiglu(gate, up, Int64(count))
+            return
+        }
+        pool.parallelRanges(count) { range in
+            rag_swiglu(gate + range.lowerBound, up + range.lowerBound, Int64(range.count))
         }
     }
 
