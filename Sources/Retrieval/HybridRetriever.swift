@@ -11,9 +11,9 @@ public struct RetrievalSettings: Sendable {
     /// Candidates taken from each retriever before fusion.
     public var candidatePool = 60
     /// Weight of the min–max normalized dense score; the lexical weight is `1 - denseWeight`.
-    public var denseWeight: Double = 0.5
+    public var denseWeight: Double = 0.9
     /// MMR trade-off between relevance (1) and novelty (0).
-    public var mmrLambda: Double = 0.8
+    public var mmrLambda: Double = 0.9
     public var diversify = true
 
     public init() {}

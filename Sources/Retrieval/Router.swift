@@ -21,7 +21,7 @@ public struct RouteDecision: Sendable, Equatable {
 public struct RouterSettings: Sendable {
     /// Below this best cosine similarity (but above the no-answer gate) retrieval is called weak
     /// and the top documents are read whole.
-    public var weakEvidence: Double = 0.40
+    public var weakEvidence: Double = 0.38
     /// Documents read whole on the long route.
     public var longDocuments = 2
 

@@ -12,6 +12,7 @@ enum EvalCommand {
             OptionSpec("json", help: "print JSON (per mode and per query)"),
             OptionSpec("dense-weight", value: "W", help: "weight of the dense score in hybrid fusion (default: built-in)"),
             OptionSpec("sweep", help: "also report hybrid for dense weights 0.0, 0.1, …, 1.0"),
+            OptionSpec("mmr-lambda", value: "L", help: "MMR relevance weight in hybrid (1 = no diversification; default: built-in)"),
             OptionSpec("evidence", value: "N", help: "answers: sentences of evidence given to the generator (0 = whole sources)"),
         ],
         positionals: 2...2,
@@ -77,6 +78,7 @@ enum EvalCommand {
         let queries = try loadQueries(arguments.positionals[1])
         var settings = RetrievalSettings()
         if let weight = try arguments.double("dense-weight", range: 0...1) { settings.denseWeight = weight }
+        if let lambda = try arguments.double("mmr-lambda", range: 0...1) { settings.mmrLambda = lambda }
         let retriever = try Services.openRetriever(invocation, settings: settings)
         let pool = max(50, k * 5)
 
