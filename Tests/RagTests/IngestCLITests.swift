@@ -137,7 +137,7 @@ final class IngestCLITests: XCTestCase {
         child.arguments = ["--db", database, "ingest", "--json", corpus]
         child.environment = ProcessInfo.processInfo.merging(["RAG_THREADS": "1"])
         let output = scratch.appendingPathComponent("interrupted.json")
-        FileManager.default.createFile(atPath: output.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
         child.standardOutput = try FileHandle(forWritingTo: output)
         child.standardError = FileHandle.nullDevice
         try child.run()
