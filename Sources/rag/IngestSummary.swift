@@ -87,3 +87,51 @@ struct IngestSummary: Encodable {
             + (interrupted ? " (interrupted: run the same command again to finish)" : "")
     }
 }
+
+/// The result of `rag ingest --dry-run`.
+struct IngestPreviewSummary: Encodable {
+    let dryRun = true
+    let documents: Int
+    let documentsByFormat: [String: Int]
+    let chunks: Int
+    let tokens: Int
+    let bytes: Int64
+    let skipped: [IngestSummary.Skipped]
+    let skippedByReason: [String: Int]
+    let seconds: Double
+    let timings: IngestSummary.Timings
+
+    enum CodingKeys: String, CodingKey {
+        case documents, chunks, tokens, bytes, skipped, seconds, timings
+        case dryRun = "dry_run"
+        case documentsByFormat = "documents_by_format"
+        case skippedByReason = "skipped_by_reason"
+    }
+
+    init(_ result: IngestPreview.Result) {
+        documents = result.documents
+        documentsByFormat = result.documentsByFormat
+        chunks = result.chunks
+        tokens = result.tokens
+        bytes = result.bytes
+        skipped = result.skipped.map {
+            IngestSummary.Skipped(root: $0.root, path: $0.file.path, reason: $0.file.reason.key, detail: $0.file.reason.description)
+        }
+        skippedByReason = Dictionary(result.skipped.map { ($0.file.reason.key, 1) }, uniquingKeysWith: +)
+        seconds = IngestSummary.round(result.seconds)
+        let t = result.timings
+        timings = IngestSummary.Timings(walk: IngestSummary.round(t.walk), read: IngestSummary.round(t.read),
+                                        parse: IngestSummary.round(t.parse), chunk: IngestSummary.round(t.chunk), embed: 0, write: 0)
+    }
+
+    func json() -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: (try? encoder.encode(self)) ?? Data("{}".utf8), as: UTF8.self)
+    }
+
+    var text: String {
+        "dry run: \(documents) documents → \(chunks) chunks (\(tokens) tokens), \(skipped.count) skipped; "
+            + String(format: "%.2f s (parse %.2f s, chunk %.2f s); nothing was embedded or written", seconds, timings.parse, timings.chunk)
+    }
+}

@@ -201,6 +201,19 @@ final class IngestPipelineTests: XCTestCase {
         XCTAssertEqual(try store().documents().count, 39)
     }
 
+    func testPreviewMatchesARealIngestWithoutWritingAnything() throws {
+        try writeCorpus()
+        try scratch.write("corpus/logo.png", bytes: [0x89, 0x50, 0x4E, 0x47])
+        let preview = try IngestPreview(counter: FakeTokenCounter()).run(roots: [corpus])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: databasePath), "a preview opens no index")
+        XCTAssertEqual(preview.documents, 4)
+        XCTAssertEqual(preview.documentsByFormat, ["html": 1, "markdown": 1, "text": 1, "code": 1])
+        XCTAssertEqual(preview.skipped.map(\.file.path), ["logo.png"])
+        let report = try ingest()
+        XCTAssertEqual(preview.chunks, report.chunksWritten)
+        XCTAssertGreaterThan(preview.tokens, preview.chunks * 2)
+    }
+
     func testProgressCountsFiles() throws {
         try writeCorpus()
         var last: IngestProgress?

@@ -99,6 +99,20 @@ final class IngestCLITests: XCTestCase {
         XCTAssertTrue(plain.stdout.hasPrefix("1. cats.md:1-3"), plain.stdout)
     }
 
+    func testDryRunCountsWithoutAnIndex() throws {
+        try requireEmbedderModel()
+        try write("docs/a.md", "# A\n\nSome text about tables.\n")
+        try write("docs/blob", "\u{0}\u{1}\u{2}binary")
+        let result = try CLIHarness.run(["--db", database, "ingest", "--dry-run", "--json", scratch.appendingPathComponent("docs").path])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let summary = try XCTUnwrap(try json(result.stdout) as? [String: Any])
+        XCTAssertEqual(summary["dry_run"] as? Bool, true)
+        XCTAssertEqual(summary["documents"] as? Int, 1)
+        XCTAssertEqual(summary["chunks"] as? Int, 1)
+        XCTAssertEqual((summary["skipped_by_reason"] as? [String: Int])?["binary"], 1)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: database))
+    }
+
     func testEmptyFolderThenSearchSaysIngest() throws {
         try requireEmbedderModel()
         let empty = scratch.appendingPathComponent("empty")
@@ -123,7 +137,7 @@ final class IngestCLITests: XCTestCase {
         child.arguments = ["--db", database, "ingest", "--json", corpus]
         child.environment = ProcessInfo.processInfo.merging(["RAG_THREADS": "1"])
         let output = scratch.appendingPathComponent("interrupted.json")
-        FileManager.default.createFile(atPath: output.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
         child.standardOutput = try FileHandle(forWritingTo: output)
         child.standardError = FileHandle.nullDevice
         try child.run()

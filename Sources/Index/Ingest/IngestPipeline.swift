@@ -125,6 +125,12 @@ public final class IngestPipeline {
             report.unchanged += 1
             return true
         }
+        // Images, archives and other known binary types are reported without being read.
+        let name = (file.relativePath as NSString).lastPathComponent
+        if case .knownBinary(let type) = FileKinds.kind(ofFileNamed: name) {
+            skip(root: root, SkippedFile(path: file.relativePath, reason: .unsupportedType(type)))
+            return false
+        }
         let readStart = Date()
         let bytes: [UInt8]
         do {
@@ -146,7 +152,7 @@ public final class IngestPipeline {
         }
 
         let parseStart = Date()
-        let outcome = loader.load(name: (file.relativePath as NSString).lastPathComponent, path: file.absolutePath, bytes: bytes)
+        let outcome = loader.load(name: name, path: file.absolutePath, bytes: bytes)
         report.timings.parse += Date().timeIntervalSince(parseStart)
         guard case .loaded(let document) = outcome else {
             if case .skipped(let reason) = outcome { skip(root: root, SkippedFile(path: file.relativePath, reason: reason)) }

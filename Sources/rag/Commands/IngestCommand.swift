@@ -12,6 +12,7 @@ enum IngestCommand {
             OptionSpec("reembed", help: "re-embed every chunk (after an embedder change)"),
             OptionSpec("int8", help: "embed with the INT8 encoder (faster, cosine >= 0.999 to fp32)"),
             OptionSpec("max-file-mb", value: "N", help: "skip files larger than N MiB (default 32)"),
+            OptionSpec("dry-run", help: "load and chunk only: report documents, chunks and skipped files; no embedding, no index"),
         ],
         positionals: 1...Int.max,
         details: """
@@ -27,6 +28,16 @@ enum IngestCommand {
         // Check the folders before loading a model or touching the index.
         for root in arguments.positionals {
             do { _ = try IngestPipeline.resolveRoot(root) } catch { throw CommandFailure(message: error.description) }
+        }
+        if arguments.flag("dry-run") {
+            let tokenizer = try WordPieceTokenizer(models: DataPaths.models(invocation.global))
+            let preview = IngestPreview(counter: tokenizer, maxFileBytes: Int64(maxMegabytes) << 20)
+            let summary = IngestPreviewSummary(try preview.run(roots: arguments.positionals))
+            if !invocation.console.quiet && !arguments.flag("json") {
+                for skipped in summary.skipped { Console.writeStderr("skipped \(skipped.path): \(skipped.detail)\n") }
+            }
+            invocation.console.result(arguments.flag("json") ? summary.json() : summary.text)
+            return
         }
         let embedder = try BertEmbedder(models: DataPaths.models(invocation.global),
                                         precision: arguments.flag("int8") ? .int8 : .float32)
