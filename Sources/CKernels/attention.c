@@ -234,6 +234,34 @@ void rag_attention_block(const float *q, int64_t rows, int64_t headDim,
     }
 }
 
+#if defined(__x86_64__)
+// silu(g)·u with e = e^(−|g|): sigmoid(g) = 1/(1+e) for g ≥ 0 and e/(1+e) for g < 0 (no overflow either way).
+RAG_SIMD static int64_t swiglu_avx2(float *gate, const float *up, int64_t n) {
+    const __m256 one = _mm256_set1_ps(1.0f);
+    const __m256 signMask = _mm256_set1_ps(-0.0f);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256 g = _mm256_loadu_ps(gate + i);
+        const __m256 e = exp_nonpositive(_mm256_or_ps(g, signMask));            // e^(−|g|)
+        const __m256 numerator = _mm256_blendv_ps(one, e, g);                     // sign bit of g selects e
+        const __m256 sigmoid = _mm256_div_ps(numerator, _mm256_add_ps(one, e));
+        _mm256_storeu_ps(gate + i, _mm256_mul_ps(_mm256_mul_ps(g, sigmoid), _mm256_loadu_ps(up + i)));
+    }
+    return i;
+}
+#endif
+
+void rag_swiglu(float *gate, const float *up, int64_t n) {
+    int64_t i = 0;
+#if defined(__x86_64__)
+    if (rag_quant_kernels_use_avx2()) i = swiglu_avx2(gate, up, n);
+#endif
+    for (; i < n; i++) {
+        const float g = gate[i];
+        gate[i] = g / (1.0f + expf(-g)) * up[i];
+    }
+}
+
 double rag_log_sum_exp(const float *x, int64_t n) {
     if (n <= 0) return -INFINITY;
     float maximum = x[0];

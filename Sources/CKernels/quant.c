@@ -172,32 +172,68 @@ RAG_SIMD static float dot_q8_0_avx2(const uint8_t *row, const float *x, int64_t 
 
 #define RAG_SIMD512 __attribute__((target("avx512f,avx2,fma,f16c")))
 
-// Q4_1 with 16-lane vectors: each nibble half of a block is one zero-extend + convert + FMA.
-RAG_SIMD512 static float dot_q4_1_avx512(const uint8_t *row, const float *x, const float *sums, int64_t blocks) {
-    __m512 acc0 = _mm512_setzero_ps();
-    __m512 acc1 = _mm512_setzero_ps();
-    float minTerm = 0;
+// Q4_1 with 16-lane vectors: each nibble half of a block is one zero-extend + convert + multiply.
+// Two blocks per iteration into separate accumulators, so consecutive FMAs do not wait on each other.
+RAG_SIMD512 static inline __m512 q4_1_block_products(const uint8_t *block, const float *xb, __m512 *second) {
     const __m128i low = _mm_set1_epi8(0x0F);
-    for (int64_t b = 0; b < blocks; b++) {
+    const __m128i packed = _mm_loadu_si128((const __m128i *)(block + 4));
+    const __m128i lo = _mm_and_si128(packed, low);
+    const __m128i hi = _mm_and_si128(_mm_srli_epi16(packed, 4), low);
+    *second = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(hi)), _mm512_loadu_ps(xb + 16));
+    return _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(lo)), _mm512_loadu_ps(xb));
+}
+
+RAG_SIMD512 static float dot_q4_1_avx512(const uint8_t *row, const float *x, const float *sums, int64_t blocks) {
+    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+    __m512 acc2 = _mm512_setzero_ps(), acc3 = _mm512_setzero_ps();
+    float min0 = 0, min1 = 0;
+    int64_t b = 0;
+    for (; b + 2 <= blocks; b += 2) {
+        const uint8_t *block0 = row + 20 * b, *block1 = block0 + 20;
+        __m512 p1, p3;
+        const __m512 p0 = q4_1_block_products(block0, x + 32 * b, &p1);
+        const __m512 p2 = q4_1_block_products(block1, x + 32 * b + 32, &p3);
+        const __m512 d0 = _mm512_set1_ps(half_to_float_f16c(block0));
+        const __m512 d1 = _mm512_set1_ps(half_to_float_f16c(block1));
+        acc0 = _mm512_fmadd_ps(d0, p0, acc0);
+        acc1 = _mm512_fmadd_ps(d0, p1, acc1);
+        acc2 = _mm512_fmadd_ps(d1, p2, acc2);
+        acc3 = _mm512_fmadd_ps(d1, p3, acc3);
+        min0 += half_to_float_f16c(block0 + 2) * sums[b];
+        min1 += half_to_float_f16c(block1 + 2) * sums[b + 1];
+    }
+    for (; b < blocks; b++) {
         const uint8_t *block = row + 20 * b;
-        const float *xb = x + 32 * b;
-        const __m128i packed = _mm_loadu_si128((const __m128i *)(block + 4));
-        const __m128i lo = _mm_and_si128(packed, low);
-        const __m128i hi = _mm_and_si128(_mm_srli_epi16(packed, 4), low);
+        __m512 p1;
+        const __m512 p0 = q4_1_block_products(block, x + 32 * b, &p1);
         const __m512 d = _mm512_set1_ps(half_to_float_f16c(block));
-        const __m512 p0 = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(lo)), _mm512_loadu_ps(xb));
-        const __m512 p1 = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(hi)), _mm512_loadu_ps(xb + 16));
         acc0 = _mm512_fmadd_ps(d, p0, acc0);
         acc1 = _mm512_fmadd_ps(d, p1, acc1);
-        minTerm += half_to_float_f16c(block + 2) * sums[b];
+        min0 += half_to_float_f16c(block + 2) * sums[b];
     }
-    return _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1)) + minTerm;
+    const __m512 total = _mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3));
+    return _mm512_reduce_add_ps(total) + (min0 + min1);
 }
 
 RAG_SIMD512 static float dot_q8_0_avx512(const uint8_t *row, const float *x, int64_t blocks) {
-    __m512 acc0 = _mm512_setzero_ps();
-    __m512 acc1 = _mm512_setzero_ps();
-    for (int64_t b = 0; b < blocks; b++) {
+    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+    __m512 acc2 = _mm512_setzero_ps(), acc3 = _mm512_setzero_ps();
+    int64_t b = 0;
+    for (; b + 2 <= blocks; b += 2) {
+        const uint8_t *block0 = row + 34 * b, *block1 = block0 + 34;
+        const float *xb = x + 32 * b;
+        const __m512 d0 = _mm512_set1_ps(half_to_float_f16c(block0));
+        const __m512 d1 = _mm512_set1_ps(half_to_float_f16c(block1));
+        const __m512 p0 = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(block0 + 2)))), _mm512_loadu_ps(xb));
+        const __m512 p1 = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(block0 + 18)))), _mm512_loadu_ps(xb + 16));
+        const __m512 p2 = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(block1 + 2)))), _mm512_loadu_ps(xb + 32));
+        const __m512 p3 = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(block1 + 18)))), _mm512_loadu_ps(xb + 48));
+        acc0 = _mm512_fmadd_ps(d0, p0, acc0);
+        acc1 = _mm512_fmadd_ps(d0, p1, acc1);
+        acc2 = _mm512_fmadd_ps(d1, p2, acc2);
+        acc3 = _mm512_fmadd_ps(d1, p3, acc3);
+    }
+    for (; b < blocks; b++) {
         const uint8_t *block = row + 34 * b;
         const float *xb = x + 32 * b;
         const __m512 d = _mm512_set1_ps(half_to_float_f16c(block));
@@ -206,7 +242,7 @@ RAG_SIMD512 static float dot_q8_0_avx512(const uint8_t *row, const float *x, int
         acc0 = _mm512_fmadd_ps(d, p0, acc0);
         acc1 = _mm512_fmadd_ps(d, p1, acc1);
     }
-    return _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
+    return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)));
 }
 
 RAG_SIMD512 static void matvec_q4_1_avx512(const uint8_t *w, size_t rowBytes, const float *x, const float *sums,

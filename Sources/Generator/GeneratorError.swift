@@ -19,7 +19,7 @@ public enum GeneratorError: Error, Equatable, CustomStringConvertible {
         case .badTensor(let path, let name, let reason):
             return "model \(path): tensor '\(name)' \(reason) (the file does not match its metadata; re-download it)"
         case .contextOverflow(let needed, let contextLength):
-            return "the prompt and answer need \(needed) tokens but the context holds \(contextLength) (shorten the prompt, lower --max-tokens, or allow truncation)"
+            return "the prompt and answer need \(needed) tokens but the context holds \(contextLength) (shorten the prompt, lower --max-tokens, or let the start be dropped with --truncate)"
         case .emptyPrompt:
             return "the prompt is empty: give at least one token"
         case .tokenOutOfRange(let id, let vocabularySize):

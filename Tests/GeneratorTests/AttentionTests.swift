@@ -89,3 +89,25 @@ final class AttentionTests: XCTestCase {
         }
     }
 }
+
+/// The SwiGLU kernel (vectorized exp) against its scalar twin, including large |gate| where e^(−g) overflows naively.
+final class SwiGLUKernelTests: XCTestCase {
+    override func tearDown() { rag_quant_kernels_allow_simd(1) }
+
+    func testKernelMatchesScalarTwin() {
+        for simd in [true, false] {
+            rag_quant_kernels_allow_simd(simd ? 1 : 0)
+            var random = SeededRandom(seed: 4)
+            var gate = (0..<1003).map { _ in Float(random.nextUnit() * 40 - 20) }
+            gate += [0, -0.0, 100, -100, 1e-30]
+            let up = gate.indices.map { _ in Float(random.nextUnit() * 4 - 2) }
+            var expected = gate
+            SwiGLUReference.apply(&expected, up)
+            var got = gate
+            got.withUnsafeMutableBufferPointer { rag_swiglu($0.baseAddress!, up, Int64($0.count)) }
+            for i in gate.indices {
+                XCTAssertEqual(got[i], expected[i], accuracy: 1e-5 * max(1, abs(expected[i])), "simd=\(simd) gate \(gate[i])")
+            }
+        }
+    }
+}

@@ -81,6 +81,10 @@ void rag_attention_block(const float *q, int64_t rows, int64_t headDim,
                          const int64_t *limits, float scale,
                          float *m, float *l, float *acc, float *scores);
 
+/// SwiGLU in place: gate[i] = silu(gate[i]) · up[i] = gate[i] / (1 + e^(−gate[i])) · up[i], for n elements
+/// (twin: Generator `SwiGLUReference`).
+void rag_swiglu(float *gate, const float *up, int64_t n);
+
 /// log Σ_i e^(x_i) over n floats, computed as max + log Σ e^(x_i − max) with fp64 partial sums
 /// (twin: Generator `PerplexityEvaluator.logSumExpReference`).
 double rag_log_sum_exp(const float *x, int64_t n);

@@ -66,6 +66,6 @@ public final class DenseAttention: AttentionPolicy {
     public init() {}
 
     public func attend(_ request: AttentionRequest, output: UnsafeMutablePointer<Float>) {
-        FlashAttention.attendAll(request, output: output) { position in [0..<(position + 1)] }
+        FlashAttention.attendCausal(request, output: output)
     }
 }

@@ -20,13 +20,27 @@ public enum FlashAttention {
     /// may read: ascending, disjoint, each ≤ position and < cache count. Dense attention passes [0 ..< position + 1].
     public static func attendAll(_ request: AttentionRequest, output: UnsafeMutablePointer<Float>,
                                  keyRanges: (Int) -> [Range<Int>]) {
+        let ranges = request.positions.map(keyRanges)
+        let spanStart = ranges.compactMap { $0.first?.lowerBound }.min() ?? 0
+        let spanEnd = ranges.compactMap { $0.last?.upperBound }.max() ?? 0
+        run(request, output: output, span: spanStart..<spanEnd) { t in ranges[t] }
+    }
+
+    /// Dense causal attention: the query at position p reads keys 0...p (no per-query range lists are built).
+    public static func attendCausal(_ request: AttentionRequest, output: UnsafeMutablePointer<Float>) {
+        let first = request.positions.lowerBound
+        run(request, output: output, span: 0..<request.positions.upperBound) { t in CollectionOfOne(0..<(first + t + 1)) }
+    }
+
+    /// The shared driver; `rangesOf(t)` gives the key ranges of the t-th query of the request.
+    private static func run<Ranges: Collection<Range<Int>>>(_ request: AttentionRequest, output: UnsafeMutablePointer<Float>,
+                                                            span: Range<Int>, rangesOf: (Int) -> Ranges) {
         let tokens = request.positions.count
         let headDim = request.cache.headDimension
         let group = request.groupSize
         let kvHeads = request.headCount / group
-        let ranges = request.positions.map(keyRanges)
-        let spanStart = ranges.compactMap { $0.first?.lowerBound }.min() ?? 0
-        let spanEnd = ranges.compactMap { $0.last?.upperBound }.max() ?? 0
+        let spanStart = span.lowerBound
+        let spanEnd = span.upperBound
         let queryBlocks = (tokens + queryBlock - 1) / queryBlock
         let spanBlocks = (spanEnd - spanStart + keyBlock - 1) / keyBlock
         let splits = (queryBlocks * kvHeads < 2 * request.threads) ? max(1, min(request.threads * 2, spanBlocks / 2)) : 1
@@ -65,7 +79,7 @@ public enum FlashAttention {
                         for t in t0..<t1 {
                             let row = (t - t0) * group
                             let query = request.queries + (t * request.headCount + kvHead * group) * headDim  // [group, headDim]
-                            for range in ranges[t] {
+                            for range in rangesOf(t) {
                                 let lo = max(range.lowerBound, blockStart), hi = min(range.upperBound, blockEnd)
                                 guard lo < hi else { continue }
                                 rag_attention_block(query, Int64(group), Int64(headDim),

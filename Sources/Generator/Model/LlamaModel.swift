@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import ModelKit
 
@@ -26,6 +27,8 @@ public final class LlamaModel: Sendable {
     public let sgemmMinimumTokens: Int
     /// base^(−2i/ropeDim) for i in 0..<ropeDim/2, in fp64.
     private let inverseFrequencies: [Double]
+    /// One forward pass at a time per model: they share the worker pool (sequences on different caches simply queue).
+    private let forwardLock = NSLock()
 
     public convenience init(path: String, threads: Int = ComputeThreads.defaultCount) throws {
         try self.init(file: try GGUFFile(path: path), threads: threads)
@@ -67,6 +70,8 @@ public final class LlamaModel: Sendable {
         if case .all = request, tokens.count > scratch.maxTokens {
             throw .badConfig(path: weights.file.path, reason: "all-position logits for \(tokens.count) tokens need a scratch of that many tokens (have \(scratch.maxTokens))")
         }
+        forwardLock.lock()
+        defer { forwardLock.unlock() }
         // Our pool drives sgemm (one single-threaded call per part); restore the caller's BLAS threads afterwards.
         let blasThreads = BLAS.threadCount
         if blasThreads != 1 { BLAS.setThreadCount(1) }
@@ -98,7 +103,7 @@ public final class LlamaModel: Sendable {
         for (layerIndex, layer) in weights.layers.enumerated() {
             // Attention block.
             rmsNorm(s.x, layer.attentionNorm, into: s.normed, rows: t)
-            linear([(layer.query, s.query), (layer.key, s.key), (layer.value, s.value)], input: s.normed, tokens: t, scratch: s)
+            linear(MatrixProducts((layer.query, s.query), (layer.key, s.key), (layer.value, s.value)), input: s.normed, tokens: t, scratch: s)
             applyRotary(s.query, heads: config.headCount, tokens: t, scratch: s)   // [T, nHeads, headDim]
             applyRotary(s.key, heads: config.headCountKV, tokens: t, scratch: s)   // [T, nKVHeads, headDim]
             storeKeysValues(layer: layerIndex, positions: positions, cache: cache, scratch: s)
@@ -107,14 +112,14 @@ public final class LlamaModel: Sendable {
                                            headCount: config.headCount, groupSize: config.groupSize,
                                            scale: 1 / Float(config.headDimension).squareRoot(), pool: pool)
             attention.attend(request, output: s.attention)
-            linear([(layer.attentionOutput, s.normed)], input: s.attention, tokens: t, scratch: s)
+            linear(MatrixProducts((layer.attentionOutput, s.normed)), input: s.attention, tokens: t, scratch: s)
             add(s.normed, into: s.x, count: t * d)
 
             // Feed-forward block (SwiGLU).
             rmsNorm(s.x, layer.feedForwardNorm, into: s.normed, rows: t)
-            linear([(layer.gate, s.gate), (layer.up, s.up)], input: s.normed, tokens: t, scratch: s)
+            linear(MatrixProducts((layer.gate, s.gate), (layer.up, s.up)), input: s.normed, tokens: t, scratch: s)
             swiGLU(s.gate, s.up, count: t * config.feedForwardLength)
-            linear([(layer.down, s.normed)], input: s.gate, tokens: t, scratch: s)
+            linear(MatrixProducts((layer.down, s.normed)), input: s.gate, tokens: t, scratch: s)
             add(s.normed, into: s.x, count: t * d)
         }
         cache.count = positions.upperBound
@@ -124,12 +129,12 @@ public final class LlamaModel: Sendable {
         case .last:
             rmsNorm(s.x + (t - 1) * d, weights.outputNorm, into: s.normed, rows: 1)
             s.logitRows = 1
-            linear([(weights.output, s.logits)], input: s.normed, tokens: 1, scratch: s)
+            linear(MatrixProducts((weights.output, s.logits)), input: s.normed, tokens: 1, scratch: s)
         case .all:
             rmsNorm(s.x, weights.outputNorm, into: s.normed, rows: t)
             s.reserveLogits(rows: t)
             s.logitRows = t
-            linear([(weights.output, s.logits)], input: s.normed, tokens: t, scratch: s)
+            linear(MatrixProducts((weights.output, s.logits)), input: s.normed, tokens: t, scratch: s)
         }
     }
 
@@ -137,9 +142,8 @@ public final class LlamaModel: Sendable {
 
     /// outputs[k][token, :] = matrices[k] · input[token, :] for every token.   input: [T, K]; output k: [T, rows_k]
     /// All matrices share the input width K.
-    private func linear(_ products: [(QuantizedMatrix, UnsafeMutablePointer<Float>)], input: UnsafeMutablePointer<Float>,
-                        tokens: Int, scratch s: ForwardScratch) {
-        let k = products[0].0.columns
+    private func linear(_ products: MatrixProducts, input: UnsafeMutablePointer<Float>, tokens: Int, scratch s: ForwardScratch) {
+        let k = products.first.matrix.columns
         if tokens < sgemmMinimumTokens {
             for token in 0..<tokens {
                 let x = input + token * k
@@ -147,22 +151,21 @@ public final class LlamaModel: Sendable {
                 matvecs(products, x: x, outputOffset: token, scratch: s)
             }
         } else {
-            for (matrix, output) in products {
+            products.forEach { matrix, output in
                 panelMultiply(matrix, input: input, tokens: tokens, output: output, scratch: s)
             }
         }
     }
 
-    /// One token through several matrices in one parallel region: each thread takes its share of every matrix's rows.
-    private func matvecs(_ products: [(QuantizedMatrix, UnsafeMutablePointer<Float>)], x: UnsafeMutablePointer<Float>,
-                         outputOffset token: Int, scratch s: ForwardScratch) {
+    /// One token through several matrices in one parallel region: each part takes its share of every matrix's rows.
+    private func matvecs(_ products: MatrixProducts, x: UnsafeMutablePointer<Float>, outputOffset token: Int, scratch s: ForwardScratch) {
         // More parts than threads: whoever is free takes the next one, which evens out a busy machine.
         let parts = threads == 1 ? 1 : 2 * threads
         pool.run(parts: parts) { part in
-            for (matrix, output) in products {
+            products.forEach { matrix, output in
                 let start = matrix.rows * part / parts
                 let end = matrix.rows * (part + 1) / parts
-                guard start < end else { continue }
+                guard start < end else { return }
                 matrix.multiply(vector: x, blockSums: s.blockSums, into: output + token * matrix.rows,
                                 rows: start..<end, rowScratch: s.rowScratch + part * matrix.columns)
             }
@@ -254,16 +257,39 @@ public final class LlamaModel: Sendable {
         }
     }
 
-    /// gate = silu(gate) ⊙ up
+    /// gate = silu(gate) ⊙ up, split across the pool for prefill batches.
     private func swiGLU(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, count: Int) {
-        for i in 0..<count {
-            let g = gate[i]
-            gate[i] = g / (1 + expf(-g)) * up[i]
+        if count < 1 << 14 {
+            rag_swiglu(gate, up, Int64(count))
+            return
+        }
+        pool.parallelRanges(count) { range in
+            rag_swiglu(gate + range.lowerBound, up + range.lowerBound, Int64(range.count))
         }
     }
 
     private func add(_ source: UnsafePointer<Float>, into destination: UnsafeMutablePointer<Float>, count: Int) {
         for i in 0..<count { destination[i] += source[i] }
+    }
+}
+
+/// One to three (matrix, output) pairs that share an input, held inline so the token loop allocates nothing.
+struct MatrixProducts {
+    typealias Product = (matrix: QuantizedMatrix, output: UnsafeMutablePointer<Float>)
+    let first: Product
+    let second: Product?
+    let third: Product?
+
+    init(_ first: Product, _ second: Product? = nil, _ third: Product? = nil) {
+        self.first = first
+        self.second = second
+        self.third = third
+    }
+
+    func forEach(_ body: (QuantizedMatrix, UnsafeMutablePointer<Float>) -> Void) {
+        body(first.matrix, first.output)
+        if let second { body(second.matrix, second.output) }
+        if let third { body(third.matrix, third.output) }
     }
 }
 

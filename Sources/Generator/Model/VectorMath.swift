@@ -37,3 +37,13 @@ public enum VectorMath {
         for i in 0..<count { y[i] *= factor }
     }
 }
+
+/// Scalar twin of `rag_swiglu`: gate = gate / (1 + e^(−gate)) · up, in fp64.
+public enum SwiGLUReference {
+    public static func apply(_ gate: inout [Float], _ up: [Float]) {
+        for i in gate.indices {
+            let g = Double(gate[i])
+            gate[i] = Float(g / (1 + exp(-g)) * Double(up[i]))
+        }
+    }
+}

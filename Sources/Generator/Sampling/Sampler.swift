@@ -150,13 +150,8 @@ public struct Sampler: Sendable {
     private func nearbyMassSuffices(maxLogit: Float) -> Bool {
         let inverseTemperature = 1 / settings.temperature
         var inside: Double = 0, all: Double = 0
-        var isCandidate = [Bool](repeating: false, count: adjusted.count)
-        for id in candidates { isCandidate[Int(id)] = true }
-        for i in 0..<adjusted.count {
-            let p = Double(expf((adjusted[i] - maxLogit) * inverseTemperature))
-            all += p
-            if isCandidate[i] { inside += p }
-        }
+        for id in candidates { inside += Double(expf((adjusted[Int(id)] - maxLogit) * inverseTemperature)) }
+        for value in adjusted { all += Double(expf((value - maxLogit) * inverseTemperature)) }
         return inside / all >= Double(settings.topP)
     }
 

@@ -55,10 +55,4 @@ struct GGUFReader {
         // Invalid UTF-8 is repaired (U+FFFD) rather than rejected: token lists may hold raw byte strings.
         return String(decoding: slice, as: UTF8.self)
     }
-
-    mutating func skip(to newOffset: Int) throws(GGUFError) {
-        guard newOffset >= offset else { return }
-        try require(newOffset - offset)
-        offset = newOffset
-    }
 }
