@@ -216,8 +216,20 @@ final class SparseAttentionTests: XCTestCase {
             for d in 0..<headDim { dot += query[d] * keys[position * headDim + d] }
             XCTAssertLessThanOrEqual(dot, bounds[position / 16] + 1e-4)
         }
-        // The bound is tight for a page whose keys are all equal.
-        XCTAssertGreaterThan(bounds.max()!, 0)
+        // Several queries in one pass: the sum of their single-query bounds.
+        let queries = randomQueries(3 * headDim, seed: 5)
+        var together = [Float](repeating: 0, count: 7), separately = [Float](repeating: 0, count: 7)
+        queries.withUnsafeBufferPointer { q in
+            together.withUnsafeMutableBufferPointer { b in
+                summaries.addUpperBounds(queries: q.baseAddress!, rows: 3, layer: 0, kvHead: 0, pages: 0..<7, into: b.baseAddress!)
+            }
+            separately.withUnsafeMutableBufferPointer { b in
+                for r in 0..<3 {
+                    summaries.addUpperBounds(query: q.baseAddress! + r * headDim, layer: 0, kvHead: 0, pageCount: 7, into: b.baseAddress!)
+                }
+            }
+        }
+        for page in 0..<7 { XCTAssertEqual(together[page], separately[page], accuracy: 1e-3) }
     }
 
     // MARK: Sliding window

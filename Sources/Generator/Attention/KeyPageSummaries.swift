@@ -71,27 +71,53 @@ public final class KeyPageSummaries: @unchecked Sendable {
     /// scores[page] += Σ_d max(q_d · min_d, q_d · max_d) for pages 0..<pageCount of (layer, kvHead).
     public func addUpperBounds(query: UnsafePointer<Float>, layer: Int, kvHead: Int, pageCount: Int,
                                into scores: UnsafeMutablePointer<Float>) {
-        let lows = minima(layer: layer, kvHead: kvHead), highs = maxima(layer: layer, kvHead: kvHead)
+        addUpperBounds(queries: query, rows: 1, layer: layer, kvHead: kvHead, pages: 0..<pageCount, into: scores)
+    }
+
+    /// scores[page] += Σ_r Σ_d max(q_rd · min_d, q_rd · max_d) over `rows` queries ([rows, headDim]), in one pass over
+    /// the summaries. max(q·min, q·max) = max(q, 0)·max + min(q, 0)·min, so the inner loop is multiply-adds only.
+    /// `scores` is indexed by page number (entries of `pages` are updated).
+    public func addUpperBounds(queries: UnsafePointer<Float>, rows: Int, layer: Int, kvHead: Int, pages: Range<Int>,
+                               into scores: UnsafeMutablePointer<Float>) {
         let headDim = headDimension
-        let lanes = headDim / 8 * 8
-        let rq = UnsafeRawPointer(query)
-        for page in 0..<pageCount {
-            let rl = UnsafeRawPointer(lows + page * headDim), rh = UnsafeRawPointer(highs + page * headDim)
-            var acc = SIMD8<Float>()
-            var d = 0
-            while d < lanes {
-                let q = rq.loadUnaligned(fromByteOffset: d * 4, as: SIMD8<Float>.self)
-                let a = q * rl.loadUnaligned(fromByteOffset: d * 4, as: SIMD8<Float>.self)
-                let b = q * rh.loadUnaligned(fromByteOffset: d * 4, as: SIMD8<Float>.self)
-                acc += pointwiseMax(a, b)
-                d += 8
+        let lows = minima(layer: layer, kvHead: kvHead), highs = maxima(layer: layer, kvHead: kvHead)
+        guard headDim % 8 == 0 else {
+            for page in pages {
+                var total: Float = 0
+                for r in 0..<rows {
+                    for d in 0..<headDim {
+                        let q = queries[r * headDim + d]
+                        total += max(q * lows[page * headDim + d], q * highs[page * headDim + d])
+                    }
+                }
+                scores[page] += total
             }
-            var total = acc.sum()
-            while d < headDim {
-                total += max(query[d] * lows[page * headDim + d], query[d] * highs[page * headDim + d])
-                d += 1
+            return
+        }
+        let lanes = headDim / 8
+        // Positive and negative parts of every query: [rows, lanes] each.
+        withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: 2 * rows * lanes) { parts in
+            let raw = UnsafeRawPointer(queries)
+            for i in 0..<(rows * lanes) {
+                let q = raw.loadUnaligned(fromByteOffset: i * 32, as: SIMD8<Float>.self)
+                let zero = SIMD8<Float>()
+                parts[2 * i] = q.replacing(with: zero, where: q .< zero)        // max(q, 0)
+                parts[2 * i + 1] = q.replacing(with: zero, where: q .> zero)    // min(q, 0)
             }
-            scores[page] += total
+            let rawLows = UnsafeRawPointer(lows), rawHighs = UnsafeRawPointer(highs)
+            for page in pages {
+                var acc = SIMD8<Float>()
+                for lane in 0..<lanes {
+                    let offset = (page * lanes + lane) * 32
+                    let low = rawLows.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+                    let high = rawHighs.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+                    for r in 0..<rows {
+                        let i = r * lanes + lane
+                        acc += parts[2 * i] * high + parts[2 * i + 1] * low
+                    }
+                }
+                scores[page] += acc.sum()
+            }
         }
     }
 

@@ -42,13 +42,18 @@ public enum SegmentAttention {
         func blockTokens(_ block: Int) -> Range<Int> { (block * queryBlock)..<min(tokens, (block + 1) * queryBlock) }
         let rowsPerItem = min(tokens, queryBlock) * group
 
+        let splits = units < 2 * request.threads ? 2 * request.threads : 1
         var plans = [[KeySegment]](repeating: [], count: units)
-        plans.withUnsafeMutableBufferPointer { plans in
-            request.pool.parallelRanges(units) { range in
-                for unit in range { plans[unit] = plan(unit / blocks, blockTokens(unit % blocks)) }
+        if splits > 1 {
+            // Few plans (decode): cheaper inline than another fork/join.
+            for unit in 0..<units { plans[unit] = plan(unit / blocks, blockTokens(unit % blocks)) }
+        } else {
+            plans.withUnsafeMutableBufferPointer { plans in
+                request.pool.parallelRanges(units) { range in
+                    for unit in range { plans[unit] = plan(unit / blocks, blockTokens(unit % blocks)) }
+                }
             }
         }
-        let splits = units < 2 * request.threads ? 2 * request.threads : 1
         guard splits > 1 else {
             request.pool.parallelRanges(units) { range in
                 let scratch = ItemScratch(rows: rowsPerItem, headDim: headDim)

@@ -60,13 +60,18 @@ public final class TopKPageAttention: AttentionPolicy {
         }
     }
 
-    /// Sinks, the chosen pages (ascending) and the recent window, each with its query shift; neighbours with the same
-    /// shift merge.
+    /// Keys that may share one query shift when the shifts of their pages differ (beyond the trained range):
+    /// runs of adjacent pages up to this length take the shift of their first page (fewer, longer kernel calls).
+    public static let shiftRun = 64
+
+    /// Sinks, the chosen pages (ascending) and the recent window, each with its query shift; adjacent neighbours merge
+    /// when their shifts are equal, or when the run so far is shorter than `shiftRun` keys.
     public func segments(pages: [Int], recentStart: Int, lastPosition: Int) -> [KeySegment] {
         var segments: [KeySegment] = []
         func append(_ range: Range<Int>, shift: Int) {
             guard !range.isEmpty else { return }
-            if let previous = segments.last, previous.queryShift == shift, previous.positions.upperBound == range.lowerBound {
+            if let previous = segments.last, previous.positions.upperBound == range.lowerBound,
+               previous.queryShift == shift || (shift != 0 && previous.queryShift != 0 && previous.positions.count < Self.shiftRun) {
                 segments[segments.count - 1].positions = previous.positions.lowerBound..<range.upperBound
             } else {
                 segments.append(KeySegment(range, queryShift: shift))
@@ -86,20 +91,38 @@ public final class TopKPageAttention: AttentionPolicy {
     /// Σ over the group's query heads of each page's upper bound of q·k (per head, the mean query of the block's tokens).
     private func pageScores(_ request: AttentionRequest, kvHead: Int, tokens: Range<Int>, pageCount: Int) -> [Float] {
         let headDim = request.cache.headDimension
+        let group = request.groupSize
         var scores = [Float](repeating: 0, count: pageCount)
-        var query = [Float](repeating: 0, count: headDim)
+        var queries = [Float](repeating: 0, count: group * headDim)   // [group, headDim]
         let weight = 1 / Float(tokens.count)
-        scores.withUnsafeMutableBufferPointer { scores in
-            query.withUnsafeMutableBufferPointer { query in
-                for g in 0..<request.groupSize {
-                    let head = kvHead * request.groupSize + g
-                    for d in 0..<headDim { query[d] = 0 }
-                    for t in tokens {
-                        VectorMath.addScaled(query.baseAddress!, request.queries + (t * request.headCount + head) * headDim,
-                                             weight, count: headDim)
+        queries.withUnsafeMutableBufferPointer { queries in
+            for g in 0..<group {
+                let head = kvHead * group + g
+                for t in tokens {
+                    VectorMath.addScaled(queries.baseAddress! + g * headDim,
+                                         request.queries + (t * request.headCount + head) * headDim, weight, count: headDim)
+                }
+            }
+            scores.withUnsafeMutableBufferPointer { scores in
+                // Pages that attention will read with a shifted query are scored with that query, so selection and
+                // attention see the same (in-range) positions; the rest in one pass.
+                let last = request.positions.lowerBound + tokens.upperBound - 1
+                var exactFrom = pageCount
+                while exactFrom > 0 && scheme.queryShift(keyStart: (exactFrom - 1) * Self.pageSize, queryPosition: last) == 0 {
+                    exactFrom -= 1
+                }
+                summaries.addUpperBounds(queries: queries.baseAddress!, rows: group, layer: request.layer, kvHead: kvHead,
+                                         pages: exactFrom..<pageCount, into: scores.baseAddress!)
+                guard exactFrom > 0 else { return }
+                // One rotation per run of `shiftRun` keys, as attention shares shifts over such runs.
+                let runPages = Self.shiftRun / Self.pageSize
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: group * headDim) { shifted in
+                    for first in stride(from: 0, to: exactFrom, by: runPages) {
+                        let shift = scheme.queryShift(keyStart: first * Self.pageSize, queryPosition: last)
+                        rotary.rotate(queries.baseAddress!, rows: group, by: shift, into: shifted.baseAddress!)
+                        summaries.addUpperBounds(queries: shifted.baseAddress!, rows: group, layer: request.layer, kvHead: kvHead,
+                                                 pages: first..<min(exactFrom, first + runPages), into: scores.baseAddress!)
                     }
-                    summaries.addUpperBounds(query: query.baseAddress!, layer: request.layer, kvHead: kvHead,
-                                             pageCount: pageCount, into: scores.baseAddress!)
                 }
             }
         }

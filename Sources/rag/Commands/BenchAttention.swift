@@ -31,23 +31,28 @@ enum BenchAttention {
             // One warm-up step, then the timed ones.
             try model.forward([token], cache: cache, scratch: scratch, attention: attention)
             let start = DispatchTime.now()
+            let startCPU = ProcessCPUTime.seconds()
             for _ in 0..<decodeTokens {
                 token = Int32(random.next() % UInt64(model.config.vocabularySize))
                 try model.forward([token], cache: cache, scratch: scratch, attention: attention)
             }
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+            let cpuSeconds = ProcessCPUTime.seconds() - startCPU
             var point: [String: Any] = [
                 "context": context,
                 "decode_tokens": decodeTokens,
                 "decode_seconds": seconds,
                 "decode_tokens_per_second": Double(decodeTokens) / seconds,
+                // CPU time of all threads: on a shared machine less noisy than wall time (with --threads 1, the cost).
+                "decode_cpu_seconds": cpuSeconds,
+                "decode_tokens_per_cpu_second": Double(decodeTokens) / cpuSeconds,
                 "kv_cache_bytes": cache.byteCount,
                 "kv_cache_slots": cache.capacity,
                 "peak_resident_bytes": ProcessMemory.peakResidentBytes() ?? -1,
             ]
             if let topk = attention as? TopKPageAttention { point["page_summary_bytes"] = topk.summaries.byteCount }
-            invocation.console.info(String(format: "bench attention: %@ context %d: %.2f tok/s, cache %.1f MiB",
-                                           attention.name, context, Double(decodeTokens) / seconds,
+            invocation.console.info(String(format: "bench attention: %@ context %d: %.2f tok/s (%.2f per CPU second), cache %.1f MiB",
+                                           attention.name, context, Double(decodeTokens) / seconds, Double(decodeTokens) / cpuSeconds,
                                            Double(cache.byteCount) / 1_048_576))
             points.append(point)
         }
@@ -63,5 +68,14 @@ enum BenchAttention {
         if let window = settings.window { report["window"] = window }
         if let budget = settings.budget { report["budget"] = budget }
         invocation.console.result(try JSONOutput.line(report))
+    }
+}
+
+/// CPU time used by this process so far (all threads), in seconds.
+enum ProcessCPUTime {
+    static func seconds() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
     }
 }
