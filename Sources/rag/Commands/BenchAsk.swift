@@ -1,4 +1,5 @@
 import Foundation
+import Generator
 import Index
 import ModelKit
 import Retrieval
@@ -86,8 +87,8 @@ enum BenchAsk {
                 embedding.append(result.embedSeconds * 1000)
                 search.append(result.searchSeconds * 1000)
             }
-            scales.append(Scale(chunks: size, embeddingMs: median(embedding), searchMs: median(search),
-                                retrievalMs: median(zip(embedding, search).map(+))))
+            scales.append(Scale(chunks: size, embeddingMs: BenchGenerate.median(embedding), searchMs: BenchGenerate.median(search),
+                                retrievalMs: BenchGenerate.median(zip(embedding, search).map(+))))
             if size == 20_000 { answerCorpus = corpus }
         }
 
@@ -117,11 +118,6 @@ enum BenchAsk {
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
         invocation.console.result(String(decoding: try encoder.encode(report), as: UTF8.self))
     }
-
-    static func median(_ values: [Double]) -> Double {
-        let sorted = values.sorted()
-        return sorted.isEmpty ? 0 : sorted[sorted.count / 2]
-    }
 }
 
 /// An in-memory corpus of `count` chunks: texts cycled from a list, random unit vectors, FTS5 in memory.
@@ -132,7 +128,7 @@ final class SyntheticCorpus: RetrievalCorpus {
 
     init(texts: [String], count: Int, dimension: Int) throws {
         self.texts = texts
-        var generator = SplitMix64(seed: 42)
+        var generator = SeededRandom(seed: 42)
         var values = [Float](repeating: 0, count: count * dimension)
         for row in 0..<count {
             var norm: Float = 0
@@ -178,18 +174,4 @@ final class SyntheticCorpus: RetrievalCorpus {
         while try query.step() { hits.append((query.int64(0), query.double(1))) }
         return hits
     }
-}
-
-/// A tiny deterministic random source for synthetic data.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func nextUnit() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }
