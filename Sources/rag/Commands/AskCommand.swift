@@ -50,10 +50,11 @@ enum AskCommand {
         let engine = AnswerEngine(retriever: retriever, generator: generator, settings: try answerSettings(arguments))
 
         let streaming = !json && options.generate
+        var trimmer = StreamTrimmer()
         let result = try engine.ask(question, options: options,
                                     progress: { invocation.console.info($0) },
                                     onText: { text in
-                                        if streaming { invocation.console.stream(text) }
+                                        if streaming { invocation.console.stream(trimmer.feed(text)) }
                                         return true
                                     })
         if streaming { invocation.console.stream("\n") }
@@ -91,6 +92,28 @@ enum AskCommand {
             throw CommandFailure(message: "--doc \(path) matches \(byName.count) documents: give the path as 'rag status' shows the root, e.g. \(byName[0].path)")
         }
         throw CommandFailure(message: "--doc \(path) is not in the index: ingest it first with 'rag ingest DIR'")
+    }
+}
+
+/// Drops leading whitespace of a stream and holds whitespace back until more text follows,
+/// so a streamed answer starts and ends without blank lines (the trimmed answer of `--json` does the same).
+struct StreamTrimmer {
+    private var started = false
+    private var pendingWhitespace = ""
+
+    mutating func feed(_ piece: String) -> String {
+        var out = ""
+        for character in piece {
+            if character.isWhitespace {
+                if started { pendingWhitespace.append(character) }
+            } else {
+                out += pendingWhitespace
+                out.append(character)
+                pendingWhitespace = ""
+                started = true
+            }
+        }
+        return out
     }
 }
 
