@@ -11,6 +11,9 @@ public struct EvidenceCompressor {
     public var maxSentences = 6
     /// Weight of the share of question words a sentence contains, next to its cosine similarity.
     public var lexicalWeight = 0.3
+    /// Weight of the retrieval score of the sentence's source (min–max normalized over the sources), so that a
+    /// sentence of the best passage wins a near tie against a sentence of a weaker one.
+    public var sourceWeight = 0.2
 
     public init(embedder: TextEmbedder) {
         self.embedder = embedder
@@ -27,6 +30,7 @@ public struct EvidenceCompressor {
         guard candidates.count > maxSentences else { return context }
 
         let questionTerms = Set(LexicalQuery.terms(in: question))
+        let sourceScore = MinMax(context.sources.map(\.score))
         let vectors = try embedder.embed([question] + candidates.map(\.text))
         let query = vectors[0]
         for index in candidates.indices {
@@ -35,7 +39,8 @@ public struct EvidenceCompressor {
             for d in 0..<min(query.count, vector.count) { cosine += query[d] * vector[d] }
             let terms = Set(LexicalQuery.terms(in: candidates[index].text))
             let overlap = questionTerms.isEmpty ? 0 : Double(questionTerms.intersection(terms).count) / Double(questionTerms.count)
-            candidates[index].score = Double(cosine) + lexicalWeight * overlap
+            let prior = context.sources.count > 1 ? sourceScore.normalize(context.sources[candidates[index].source].score) : 0
+            candidates[index].score = Double(cosine) + lexicalWeight * overlap + sourceWeight * prior
         }
         let kept = candidates.indices.sorted { candidates[$0].score > candidates[$1].score }.prefix(maxSentences)
         let keptBySource = Dictionary(grouping: kept.map { candidates[$0] }, by: \.source)
