@@ -95,12 +95,21 @@ public final class AnswerEngine {
                                routeReason: decision.reason, bestEvidence: retrieval.bestDenseScore, timings: timings,
                                promptTokens: 0, generatedTokens: 0, notices: notices, prompt: [])
 
-        // The no-answer gate: nothing in the index resembles the question (never for an explicit document).
-        if decision.route != .document, options.route == nil, retrieval.bestDenseScore < settings.minimumEvidence {
-            result.answer = GroundedPrompt.noAnswer
-            result.routeReason = "no passage is similar enough to the question (best similarity \(format(retrieval.bestDenseScore)) < \(format(settings.minimumEvidence)))"
-            _ = onText(result.answer)
-            return result
+        // The no-answer gate (never for an explicit route or document): nothing in the index resembles the
+        // question, or the question names something (a model, a product) that no chunk mentions.
+        if decision.route != .document, options.route == nil {
+            var reason: String?
+            if retrieval.bestDenseScore < settings.minimumEvidence {
+                reason = "no passage is similar enough to the question (best similarity \(format(retrieval.bestDenseScore)) < \(format(settings.minimumEvidence)))"
+            } else if let missing = try unknownNames(in: question) {
+                reason = "the documents never mention \(missing)"
+            }
+            if let reason {
+                result.answer = GroundedPrompt.noAnswer
+                result.routeReason = reason
+                _ = onText(result.answer)
+                return result
+            }
         }
 
         let context: PackedContext
@@ -151,6 +160,37 @@ public final class AnswerEngine {
         }
         result.promptTokens = outcome.promptTokens
         result.generatedTokens = outcome.generatedTokens + mapTokens
+        return result
+    }
+}
+
+extension AnswerEngine {
+    /// The first name-like word of the question (letters with a digit or an inner capital, e.g. "MI300X", "LoRA",
+    /// or an all-caps acronym of three or more letters) that occurs in no chunk of the index, if any.
+    func unknownNames(in question: String) throws -> String? {
+        for word in NameLikeWords.words(in: question) {
+            let expression = LexicalQuery.matchExpression(for: word) ?? ""
+            if expression.isEmpty { continue }
+            if try retriever.corpus.lexicalSearch(matchExpression: expression, limit: 1).isEmpty { return "\"\(word)\"" }
+        }
+        return nil
+    }
+}
+
+/// Words that look like names: they carry a digit next to letters, a capital after the first letter, or are
+/// all capitals (three letters or more). Ordinary words ("What", "memory") are never names.
+public enum NameLikeWords {
+    public static func words(in text: String) -> [String] {
+        var result: [String] = []
+        for raw in text.split(whereSeparator: { $0.isWhitespace }) {
+            let word = raw.trimmingCharacters(in: CharacterSet.alphanumerics.inverted)
+            let letters = word.filter(\.isLetter)
+            guard word.count >= 3, !letters.isEmpty else { continue }
+            let hasDigit = word.contains(where: \.isNumber)
+            let innerCapital = word.dropFirst().contains(where: \.isUppercase) && word.contains(where: \.isLowercase)
+            let allCaps = letters.count >= 3 && letters.allSatisfy(\.isUppercase)
+            if hasDigit || innerCapital || allCaps { result.append(word) }
+        }
         return result
     }
 }

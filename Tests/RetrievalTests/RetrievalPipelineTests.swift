@@ -85,3 +85,26 @@ final class RetrievalPipelineTests: XCTestCase {
         XCTAssertEqual(m.ndcgAt10, 1 / log2(3), accuracy: 1e-12)
     }
 }
+
+final class UnknownNameGateTests: XCTestCase {
+    func testNameLikeWords() {
+        XCTAssertEqual(NameLikeWords.words(in: "What memory does the AMD MI300X have, and LoRA? What about GQA in Llama 2?"),
+                       ["AMD", "MI300X", "LoRA", "GQA"])
+        XCTAssertEqual(NameLikeWords.words(in: "How does the cache grow with context length?"), [])
+    }
+
+    func testAQuestionNamingSomethingTheIndexNeverMentionsIsRefused() throws {
+        let corpus = try MemoryCorpus(embedder: HashingEmbedder(), documents: [
+            ("gqa.md", ["GQA shares keys and values across query heads of Llama models."]),
+        ])
+        var settings = AnswerSettings()
+        settings.minimumEvidence = -1
+        let engine = AnswerEngine(retriever: try HybridRetriever(corpus: corpus, embedder: HashingEmbedder()),
+                                  generator: ScriptedGenerator(reply: "It shares keys [1]."), settings: settings)
+        let unknown = try engine.ask("How does the MI300X share keys across query heads?", options: AskOptions())
+        XCTAssertEqual(unknown.answer, GroundedPrompt.noAnswer)
+        XCTAssertTrue(unknown.routeReason.contains("MI300X"))
+        let known = try engine.ask("How does GQA share keys across query heads?", options: AskOptions())
+        XCTAssertEqual(known.answer, "It shares keys [1].")
+    }
+}
