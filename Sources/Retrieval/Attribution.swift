@@ -10,7 +10,7 @@ public enum Attribution {
     public static func supportingSources(of answer: String, among sources: [ContextSource]) -> [Int] {
         let sourceTerms = sources.map { (number: $0.number, terms: Set(LexicalQuery.terms(in: $0.text))) }
         var supporting: [Int] = []
-        for sentence in sentences(of: answer) {
+        for sentence in EvidenceCompressor.sentences(of: answer, minimumLength: 1) {
             let terms = Set(LexicalQuery.terms(in: sentence))
             guard !terms.isEmpty else { continue }
             var best: (number: Int, score: Int)?
@@ -24,19 +24,5 @@ public enum Attribution {
             if let best, !supporting.contains(best.number) { supporting.append(best.number) }
         }
         return supporting
-    }
-
-    static func sentences(of text: String) -> [String] {
-        var result: [String] = []
-        var current = ""
-        for character in text {
-            current.append(character)
-            if character == "." || character == "!" || character == "?" || character == "\n" {
-                result.append(current)
-                current = ""
-            }
-        }
-        if !current.trimmingCharacters(in: .whitespaces).isEmpty { result.append(current) }
-        return result
     }
 }

@@ -14,6 +14,20 @@ public struct ContextSource: Sendable {
     public var score: Double
     public var chunkIds: [Int64]
     public var documentId: Int64
+
+    public init(number: Int, path: String, rootPath: String, heading: String, startLine: Int, endLine: Int,
+                text: String, score: Double, chunkIds: [Int64], documentId: Int64) {
+        self.number = number
+        self.path = path
+        self.rootPath = rootPath
+        self.heading = heading
+        self.startLine = startLine
+        self.endLine = endLine
+        self.text = text
+        self.score = score
+        self.chunkIds = chunkIds
+        self.documentId = documentId
+    }
 }
 
 public struct PackedContext: Sendable {

@@ -57,8 +57,9 @@ public struct EvidenceCompressor {
                              truncated: context.truncated)
     }
 
-    /// Sentences and list items of a passage; Markdown headings and very short fragments are left out.
-    static func sentences(of text: String) -> [String] {
+    /// Sentences and list items of a passage; Markdown headings and fragments shorter than
+    /// `minimumLength` characters are left out. A period between digits ("1.5") ends no sentence.
+    static func sentences(of text: String, minimumLength: Int = 12) -> [String] {
         var result: [String] = []
         for line in text.components(separatedBy: "\n") {
             let trimmed = line.trimmingCharacters(in: .whitespaces)
@@ -73,7 +74,7 @@ public struct EvidenceCompressor {
                     !(index > 0 && characters[index - 1].isNumber && !atEnd && characters[index + 1].isNumber)
                 if boundary || atEnd {
                     let sentence = current.trimmingCharacters(in: .whitespaces)
-                    if sentence.count >= 12 { result.append(sentence) }
+                    if sentence.count >= minimumLength { result.append(sentence) }
                     current = ""
                 }
             }
