@@ -118,8 +118,3 @@ enum DataPaths {
         ModelLocator(explicitDirectory: global.modelsDirectory)
     }
 }
-
-/// Thrown by commands whose implementation has not landed yet: says so plainly, exit 1.
-func notBuiltYet(_ command: String, issue: Int) -> CommandFailure {
-    CommandFailure(message: "'rag \(command)' is not built yet (tracked in issue #\(issue)); nothing was done")
-}
