@@ -64,6 +64,7 @@ public final class AnswerEngine {
     public let retriever: HybridRetriever
     public let generator: TextGenerator
     public var settings: AnswerSettings
+    var cachedDocuments: [DocumentRef]?
 
     public init(retriever: HybridRetriever, generator: TextGenerator, settings: AnswerSettings = AnswerSettings()) {
         self.retriever = retriever
@@ -87,7 +88,7 @@ public final class AnswerEngine {
         let retrieval = try retriever.search(question, k: options.k, mode: .hybrid)
         var timings = AskTimings(embedMs: retrieval.embedSeconds * 1000, retrievalMs: retrieval.searchSeconds * 1000)
 
-        let documents = try retriever.corpus.documents()
+        let documents = try indexedDocuments()
         let decision = Router(settings: settings.router).decide(question: question, forced: options.route,
                                                                 requestedDocument: options.document,
                                                                 retrieval: retrieval, documents: documents)
@@ -121,7 +122,7 @@ public final class AnswerEngine {
             if settings.evidenceSentences > 0 {
                 var compressor = EvidenceCompressor(embedder: retriever.embedder)
                 compressor.maxSentences = settings.evidenceSentences
-                context = try compressor.compress(packed, question: question)
+                context = try compressor.compress(packed, question: question, questionVector: retrieval.queryVector)
             } else {
                 context = packed
             }
@@ -165,6 +166,14 @@ public final class AnswerEngine {
 }
 
 extension AnswerEngine {
+    /// The documents of the index, listed once per engine (the vectors, too, are loaded once per process).
+    func indexedDocuments() throws -> [DocumentRef] {
+        if let cachedDocuments { return cachedDocuments }
+        let listed = try retriever.corpus.documents()
+        cachedDocuments = listed
+        return listed
+    }
+
     /// The first name-like word of the question (letters with a digit or an inner capital, e.g. "MI300X", "LoRA",
     /// or an all-caps acronym of three or more letters) that occurs in no chunk of the index, if any.
     func unknownNames(in question: String) throws -> String? {

@@ -34,12 +34,6 @@ public struct DenseIndex: Sendable {
             return sum
         }
     }
-
-    /// The `k` best rows as (chunk id, score), best first.
-    public func search(_ query: [Float], k: Int) -> [(chunkId: Int64, score: Float)] {
-        let all = scores(for: query)
-        return TopK.indices(of: all, k: k).map { (matrix.ids[$0], all[$0]) }
-    }
 }
 
 /// Selection of the k largest values without sorting everything.

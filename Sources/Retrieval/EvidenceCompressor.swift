@@ -19,7 +19,9 @@ public struct EvidenceCompressor {
         self.embedder = embedder
     }
 
-    public func compress(_ context: PackedContext, question: String) throws -> PackedContext {
+    /// `questionVector`: the question's embedding when the caller already has it (retrieval computed it);
+    /// empty to embed the question here.
+    public func compress(_ context: PackedContext, question: String, questionVector: [Float] = []) throws -> PackedContext {
         struct Candidate { let source: Int; let order: Int; let text: String; var score = 0.0 }
         var candidates: [Candidate] = []
         for (sourceIndex, source) in context.sources.enumerated() {
@@ -31,10 +33,10 @@ public struct EvidenceCompressor {
 
         let questionTerms = Set(LexicalQuery.terms(in: question))
         let sourceScore = MinMax(context.sources.map(\.score))
-        let vectors = try embedder.embed([question] + candidates.map(\.text))
-        let query = vectors[0]
+        let query = questionVector.isEmpty ? try embedder.embed([question])[0] : questionVector
+        let vectors = try embedder.embed(candidates.map(\.text))
         for index in candidates.indices {
-            let vector = vectors[index + 1]
+            let vector = vectors[index]
             var cosine: Float = 0
             for d in 0..<min(query.count, vector.count) { cosine += query[d] * vector[d] }
             let terms = Set(LexicalQuery.terms(in: candidates[index].text))

@@ -41,12 +41,16 @@ public struct RetrievalResult: Sendable {
     public var chunks: [RetrievedChunk]
     /// Best cosine similarity over the whole index: how much evidence there is at all.
     public var bestDenseScore: Double
+    /// The query's embedding (reused downstream instead of embedding the question again).
+    public var queryVector: [Float]
     public var embedSeconds: Double
     public var searchSeconds: Double
 
-    public init(chunks: [RetrievedChunk], bestDenseScore: Double, embedSeconds: Double, searchSeconds: Double) {
+    public init(chunks: [RetrievedChunk], bestDenseScore: Double, queryVector: [Float] = [], embedSeconds: Double,
+                searchSeconds: Double) {
         self.chunks = chunks
         self.bestDenseScore = bestDenseScore
+        self.queryVector = queryVector
         self.embedSeconds = embedSeconds
         self.searchSeconds = searchSeconds
     }
@@ -148,7 +152,7 @@ public final class HybridRetriever {
             hits = Diversifier.maximalMarginalRelevance(hits, k: k, lambda: settings.mmrLambda, similarity: similarity)
         }
         let end = DispatchTime.now()
-        return RetrievalResult(chunks: Array(hits.prefix(k)), bestDenseScore: bestDense,
+        return RetrievalResult(chunks: Array(hits.prefix(k)), bestDenseScore: bestDense, queryVector: queryVector,
                                embedSeconds: seconds(embedStart, searchStart), searchSeconds: seconds(searchStart, end))
     }
 
