@@ -142,19 +142,24 @@ final class SparseAttentionTests: XCTestCase {
         let output = run(policy, config: config, cache: cache, queries: queries, positions: positions, layer: 2)
 
         for kvHead in 0..<2 {
-            // Recompute the selection from the bounds by brute force.
+            // Recompute the selection from the bounds by brute force: per head, each page's bound minus the head's
+            // best bound; a page's score is the largest over the group's three heads.
             let recentStart = (count - 1 - 100) / 16 * 16
-            var bounds = [Double](repeating: 0, count: recentStart / 16)
+            let pageCount = recentStart / 16
+            var bounds = [Double](repeating: -.infinity, count: pageCount)
             let keys = cache.keys(layer: 2, kvHead: kvHead)
-            for page in bounds.indices {
-                for g in 0..<3 {
-                    let q = queries[((kvHead * 3 + g) * headDim)...]
+            for g in 0..<3 {
+                let q = queries[((kvHead * 3 + g) * headDim)...]
+                var headBounds = [Double](repeating: 0, count: pageCount)
+                for page in 0..<pageCount {
                     for d in 0..<headDim {
                         let column = (0..<16).map { Double(keys[(page * 16 + $0) * headDim + d]) }
                         let qd = Double(q[q.startIndex + d])
-                        bounds[page] += max(qd * column.min()!, qd * column.max()!)
+                        headBounds[page] += max(qd * column.min()!, qd * column.max()!)
                     }
                 }
+                let best = headBounds.max()!
+                for page in 0..<pageCount { bounds[page] = max(bounds[page], headBounds[page] - best) }
             }
             let chosen = bounds.indices.sorted { bounds[$0] > bounds[$1] }.prefix(16).sorted()
             if kvHead == 1 { XCTAssertTrue(chosen.contains(37), "planted page not chosen: \(chosen)") }
@@ -171,7 +176,8 @@ final class SparseAttentionTests: XCTestCase {
     }
 
     func testTopKDecodeSplitAcrossThreadsEqualsDense() {
-        let config = config(heads: 4, kvHeads: 1)
+        // Context 8,192: position 2,999 is inside the exact range (≤ farthestDistance = 4,096).
+        let config = config(heads: 4, kvHeads: 1, context: 8192)
         let count = 3000
         let cache = filledCache(config, count: count)
         let policy = topK(config, cache: cache, count: count, budget: count)
@@ -299,20 +305,31 @@ final class SparseAttentionTests: XCTestCase {
 
     func testPositionSchemeIsExactInRangeAndCompressesBeyond() {
         let scheme = PositionScheme(trainedLength: 8192, neighborhood: 2048)
-        for query in [0, 100, 8191] {
+        for query in [0, 100, 4096] {
             for key in stride(from: 0, through: query, by: 16) { XCTAssertEqual(scheme.queryShift(keyStart: key, queryPosition: query), 0) }
         }
-        for query in [8192, 16384, 32767, 100_000] {
+        for query in [4097, 8192, 16384, 32767, 100_000] {
             var previous = Int.max
             for key in stride(from: 0, through: query, by: 16) {
                 let distance = query - key
                 let seen = distance + scheme.queryShift(keyStart: key, queryPosition: query)
-                XCTAssertLessThanOrEqual(seen, 8191)
+                XCTAssertLessThanOrEqual(seen, scheme.farthestDistance)
                 XCTAssertLessThanOrEqual(seen, previous, "seen distances keep their order")
                 if distance <= 2048 { XCTAssertEqual(seen, distance) }
                 previous = seen
             }
             XCTAssertLessThanOrEqual(scheme.largestShift(upTo: query), query)
         }
+        XCTAssertEqual(scheme.farthestDistance, 4096, "far context is kept in the first half of the trained range")
+        XCTAssertEqual(32768 + scheme.queryShift(keyStart: 0, queryPosition: 32768), 4096, "position 0 lands at the farthest distance")
+    }
+
+    func testRelativeMaximumKeepsOneHeadsSharpPage() {
+        // Head 0: large, flat bounds; head 1: small bounds with one sharp page (2). Summing would pick page 0 or 3.
+        let bounds: [Float] = [50, 49, 48, 50.5,
+                               1, 1, 9, 1]
+        let scores = TopKPageAttention.relativeMaximum(bounds, rows: 2, pages: 4)
+        XCTAssertEqual(scores, [-0.5, -1.5, 0, 0])
+        XCTAssertEqual(TopKPageAttention.largestIndices(scores, count: 2), [2, 3])
     }
 }

@@ -3,8 +3,9 @@ import Foundation
 /// Query-aware page selection (Quest, Tang et al. 2024) over the full KV cache.
 ///
 /// Keys are grouped in pages of 16 positions with per-channel key minima/maxima (`KeyPageSummaries`). For a block of
-/// queries and a KV head, every page before the recent window is scored by the upper bound of q·k summed over the
-/// query heads of the KV group (the block's mean query per head when the block has several tokens); the best pages
+/// queries and a KV head, every page before the recent window is scored by its upper bound of q·k for each query head
+/// of the KV group (the block's mean query per head when the block has several tokens), taken relative to that
+/// head's best page and maximized over the group (`relativeMaximum`); the best pages
 /// within `budget` tokens, the `sinks` first positions and the last `window` positions are attended exactly
 /// (`SegmentAttention`). The first `denseLayers` layers read every page. When the budget covers every page the
 /// result is dense attention. Beyond the trained context the `PositionScheme` keeps every distance in range.
@@ -88,43 +89,70 @@ public final class TopKPageAttention: AttentionPolicy {
         return segments
     }
 
-    /// Σ over the group's query heads of each page's upper bound of q·k (per head, the mean query of the block's tokens).
+    /// Page scores for one (KV head, query block). Per query head of the group (the block's mean query when it has
+    /// several tokens), each page's upper bound of q·k; the scores combine those bounds with `relativeMaximum`.
     private func pageScores(_ request: AttentionRequest, kvHead: Int, tokens: Range<Int>, pageCount: Int) -> [Float] {
         let headDim = request.cache.headDimension
         let group = request.groupSize
-        var scores = [Float](repeating: 0, count: pageCount)
-        var queries = [Float](repeating: 0, count: group * headDim)   // [group, headDim]
+        let last = request.positions.lowerBound + tokens.upperBound - 1
+        var queries = [Float](repeating: 0, count: headDim)               // [headDim]
+        var bounds = [Float](repeating: 0, count: group * pageCount)     // [group, pages]
         let weight = 1 / Float(tokens.count)
-        queries.withUnsafeMutableBufferPointer { queries in
-            for g in 0..<group {
-                let head = kvHead * group + g
-                for t in tokens {
-                    VectorMath.addScaled(queries.baseAddress! + g * headDim,
-                                         request.queries + (t * request.headCount + head) * headDim, weight, count: headDim)
-                }
-            }
-            scores.withUnsafeMutableBufferPointer { scores in
-                // Pages that attention will read with a shifted query are scored with that query, so selection and
-                // attention see the same (in-range) positions; the rest in one pass.
-                let last = request.positions.lowerBound + tokens.upperBound - 1
-                var exactFrom = pageCount
-                while exactFrom > 0 && scheme.queryShift(keyStart: (exactFrom - 1) * Self.pageSize, queryPosition: last) == 0 {
-                    exactFrom -= 1
-                }
-                summaries.addUpperBounds(queries: queries.baseAddress!, rows: group, layer: request.layer, kvHead: kvHead,
-                                         pages: exactFrom..<pageCount, into: scores.baseAddress!)
-                guard exactFrom > 0 else { return }
-                // One rotation per run of `shiftRun` keys, as attention shares shifts over such runs.
-                let runPages = Self.shiftRun / Self.pageSize
-                withUnsafeTemporaryAllocation(of: Float.self, capacity: group * headDim) { shifted in
-                    for first in stride(from: 0, to: exactFrom, by: runPages) {
-                        let shift = scheme.queryShift(keyStart: first * Self.pageSize, queryPosition: last)
-                        rotary.rotate(queries.baseAddress!, rows: group, by: shift, into: shifted.baseAddress!)
-                        summaries.addUpperBounds(queries: shifted.baseAddress!, rows: group, layer: request.layer, kvHead: kvHead,
-                                                 pages: first..<min(exactFrom, first + runPages), into: scores.baseAddress!)
+        queries.withUnsafeMutableBufferPointer { query in
+            bounds.withUnsafeMutableBufferPointer { bounds in
+                for g in 0..<group {
+                    let head = kvHead * group + g
+                    query.update(repeating: 0)
+                    for t in tokens {
+                        VectorMath.addScaled(query.baseAddress!, request.queries + (t * request.headCount + head) * headDim,
+                                             weight, count: headDim)
                     }
+                    addUpperBounds(query: query.baseAddress!, layer: request.layer, kvHead: kvHead, queryPosition: last,
+                                   pageCount: pageCount, into: bounds.baseAddress! + g * pageCount)
                 }
             }
+        }
+        return Self.relativeMaximum(bounds, rows: group, pages: pageCount)
+    }
+
+    /// scores[page] += the upper bound of q·k over the page's keys for one query row. Pages that attention will read
+    /// with a shifted query (beyond the trained range) are bounded with that query, so selection and attention see the
+    /// same in-range positions; the rest in one pass.
+    private func addUpperBounds(query: UnsafeMutablePointer<Float>, layer: Int, kvHead: Int, queryPosition last: Int,
+                                pageCount: Int, into scores: UnsafeMutablePointer<Float>) {
+        var exactFrom = pageCount
+        while exactFrom > 0 && scheme.queryShift(keyStart: (exactFrom - 1) * Self.pageSize, queryPosition: last) == 0 {
+            exactFrom -= 1
+        }
+        summaries.addUpperBounds(queries: query, rows: 1, layer: layer, kvHead: kvHead,
+                                 pages: exactFrom..<pageCount, into: scores)
+        guard exactFrom > 0 else { return }
+        // One rotation per run of `shiftRun` keys, as attention shares shifts over such runs.
+        let runPages = Self.shiftRun / Self.pageSize
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: summaries.headDimension) { shifted in
+            for first in stride(from: 0, to: exactFrom, by: runPages) {
+                let shift = scheme.queryShift(keyStart: first * Self.pageSize, queryPosition: last)
+                rotary.rotate(query, rows: 1, by: shift, into: shifted.baseAddress!)
+                summaries.addUpperBounds(queries: shifted.baseAddress!, rows: 1, layer: layer, kvHead: kvHead,
+                                         pages: first..<min(exactFrom, first + runPages), into: scores)
+            }
+        }
+    }
+
+    /// Combines per-head page bounds ([rows, pages]) into one score per page: the largest, over the heads, of the
+    /// page's bound minus that head's best bound.
+    ///
+    /// A bound approximates the page's largest logit, and a head's attention weight on a page grows with exp(logit −
+    /// the head's largest logit). So a page matters if it is near the top *for some head*. Summing raw bounds over the
+    /// group (our first version) lets a head with large, flat logits drown a retrieval head whose one sharp page is
+    /// what the answer needs: on the 6K passkey, summing missed a needle that dense attention and this rule find.
+    public static func relativeMaximum(_ bounds: [Float], rows: Int, pages: Int) -> [Float] {
+        guard rows > 0, pages > 0 else { return [Float](repeating: 0, count: pages) }
+        var scores = [Float](repeating: -.infinity, count: pages)
+        for r in 0..<rows {
+            let row = bounds[(r * pages)..<((r + 1) * pages)]
+            let best = row.max()!
+            for (page, bound) in zip(0..., row) { scores[page] = max(scores[page], bound - best) }
         }
         return scores
     }
