@@ -62,7 +62,7 @@ final class RetrievalPipelineTests: XCTestCase {
         XCTAssertTrue(generator.lastMessages.last!.content.contains("[1] rope.md"))
 
         var strict = AnswerSettings()
-        strict.minimumEvidence = 1.01
+        strict.refusal.minimumSimilarity = 1.01
         let gated = try AnswerEngine(retriever: retriever, generator: generator, settings: strict)
             .ask("unrelated question about cooking pasta", options: AskOptions())
         XCTAssertEqual(gated.answer, GroundedPrompt.noAnswer)
@@ -98,7 +98,7 @@ final class UnknownNameGateTests: XCTestCase {
             ("gqa.md", ["GQA shares keys and values across query heads of Llama models."]),
         ])
         var settings = AnswerSettings()
-        settings.minimumEvidence = -1
+        settings.refusal.minimumSimilarity = -1
         let engine = AnswerEngine(retriever: try HybridRetriever(corpus: corpus, embedder: HashingEmbedder()),
                                   generator: ScriptedGenerator(reply: "It shares keys [1]."), settings: settings)
         let unknown = try engine.ask("How does the MI300X share keys across query heads?", options: AskOptions())
