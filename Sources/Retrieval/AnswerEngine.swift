@@ -54,6 +54,8 @@ public struct AskResult: Sendable {
     public var unsupportedSentence: String?
     /// The signals of the no-answer gate.
     public var answerability: Answerability?
+    /// When the model's answer was replaced: the share of the question's words the quoted evidence holds.
+    public var quoteCoverage: Double?
     public var route: String
     public var routeReason: String
     public var bestEvidence: Double
@@ -184,9 +186,10 @@ public final class AnswerEngine {
         if grounded.drifted { result.origin = .modelCut }
         if grounded.needsFallback, !userStopped,
            let extractive = try extractiveAnswer(question: question, context: context, questionVector: retrieval.queryVector) {
-            result.answer = extractive
-            result.origin = .extractive
-            _ = onText(extractive)
+            result.answer = extractive.text
+            result.origin = extractive.text == GroundedPrompt.noAnswer ? .refusal : .extractive
+            result.quoteCoverage = extractive.coverage
+            _ = onText(extractive.text)
         }
         result.cited = Citations.numbers(in: result.answer, sourceCount: context.sources.count)
         result.promptTokens = outcome.promptTokens
@@ -196,12 +199,20 @@ public final class AnswerEngine {
 }
 
 extension AnswerEngine {
-    /// The best evidence sentences for the question, quoted with their sources.
-    func extractiveAnswer(question: String, context: PackedContext, questionVector: [Float]) throws -> String? {
+    /// The best evidence sentences for the question, quoted with their sources, and the share of the question's
+    /// words they (with their sources' headings) hold; `GroundedPrompt.noAnswer` when that share is below
+    /// `grounding.minimumQuoteCoverage`.
+    func extractiveAnswer(question: String, context: PackedContext, questionVector: [Float]) throws -> (text: String, coverage: Double)? {
         let ranked = try EvidenceCompressor(embedder: retriever.embedder).rank(context, question: question,
                                                                               questionVector: questionVector)
-        return ExtractiveAnswer.text(from: ranked, question: question, expectsNumber: QuestionKind.expectsNumber(question),
-                                     sentences: settings.grounding.extractiveSentences)
+        let chosen = ExtractiveAnswer.choose(from: ranked, question: question, expectsNumber: QuestionKind.expectsNumber(question),
+                                             sentences: settings.grounding.extractiveSentences)
+        guard let text = ExtractiveAnswer.text(quoting: chosen) else { return nil }
+        let passages = chosen.map { sentence in
+            (context.sources.first { $0.number == sentence.source }?.heading ?? "") + "\n" + sentence.text
+        }
+        let coverage = Answerability(question: question, passages: passages, similarity: 0).coverage
+        return (coverage < settings.grounding.minimumQuoteCoverage ? GroundedPrompt.noAnswer : text, coverage)
     }
 
     /// The documents of the index, listed once per engine (the vectors, too, are loaded once per process).

@@ -12,6 +12,9 @@ public struct GroundingSettings: Sendable {
     public var supportThreshold = SupportScorer.defaultThreshold
     /// Evidence sentences quoted by the extractive answer.
     public var extractiveSentences = 1
+    /// The extractive answer is "The documents don't say." when the sentence it would quote (with its source's
+    /// heading) holds less than this share of the question's words: neither the model nor the evidence answers.
+    public var minimumQuoteCoverage = 0.0
 
     public init() {}
 }
@@ -145,9 +148,10 @@ public enum QuestionKind {
 /// The answer made of evidence when the model's answer is not supported: the best-ranked evidence sentences,
 /// quoted, each with its source: `According to [2], "The window is 4,096 tokens."`
 public enum ExtractiveAnswer {
-    /// `expectsNumber`: prefer sentences that state a number the question does not (`QuestionKind`).
-    public static func text(from ranked: [RankedSentence], question: String = "", expectsNumber: Bool = false,
-                            sentences: Int = 1) -> String? {
+    /// The sentences to quote, best first. `expectsNumber`: prefer sentences that state a number the question does
+    /// not (`QuestionKind`).
+    public static func choose(from ranked: [RankedSentence], question: String = "", expectsNumber: Bool = false,
+                              sentences: Int = 1) -> [RankedSentence] {
         // A question in the notes ("How much memory does it save?") answers nothing.
         var candidates = ranked.filter { !$0.text.trimmingCharacters(in: CharacterSet(charactersIn: "\"'“”*_. ")).hasSuffix("?") }
         if expectsNumber {
@@ -155,7 +159,10 @@ public enum ExtractiveAnswer {
             let withNumbers = candidates.filter { !SupportTerms($0.text).numbers.subtracting(asked).isEmpty }
             if !withNumbers.isEmpty { candidates = withNumbers }
         }
-        let chosen = candidates.prefix(max(1, sentences))
+        return Array(candidates.prefix(max(1, sentences)))
+    }
+
+    public static func text(quoting chosen: [RankedSentence]) -> String? {
         guard !chosen.isEmpty else { return nil }
         return chosen.map { sentence in
             let quoted = GroundedStream.withoutListMarker(sentence.text)

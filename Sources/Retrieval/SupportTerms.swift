@@ -8,7 +8,8 @@ public struct SupportTerms: Equatable, Sendable {
     public var words: Set<String>
     /// Numbers as digits ("4096", "1.5").
     public var numbers: Set<String>
-    /// A number with the word after it, "14 gb", "9 query": what a number counts.
+    /// A number with (the first five letters of) the word after it, "14 gb", "9 query", "384 dimen": what a number
+    /// counts ("384-dimensional" and "384 dimensions" count the same thing).
     public var quantities: Set<String>
     /// The words that follow numbers ("gb", "query").
     public var units: Set<String> { Set(quantities.compactMap { $0.split(separator: " ").last.map(String.init) }) }
@@ -34,7 +35,7 @@ public struct SupportTerms: Equatable, Sendable {
                 let unit = String(token.dropFirst(digits.count))
                 if !unit.isEmpty, unit.allSatisfy(\.isLetter) {
                     Self.addWord(unit, to: &words)
-                    for pending in pendingNumbers + [number] { quantities.insert(pending + " " + Self.stem(unit)) }
+                    for pending in pendingNumbers + [number] { quantities.insert(pending + " " + Self.unitKey(unit)) }
                     pendingNumbers = []
                 } else {
                     pendingNumbers.append(number)
@@ -42,7 +43,7 @@ public struct SupportTerms: Equatable, Sendable {
                 continue
             } else {
                 Self.addWord(token, to: &words)
-                for pending in pendingNumbers { quantities.insert(pending + " " + Self.stem(token)) }
+                for pending in pendingNumbers { quantities.insert(pending + " " + Self.unitKey(token)) }
                 pendingNumbers = []
             }
         }
@@ -63,6 +64,8 @@ public struct SupportTerms: Equatable, Sendable {
         "answer", "question", "based", "following", "mean", "means", "say", "says", "said", "does", "did",
         "given", "let", "called", "known", "us",
     ]
+
+    static func unitKey(_ word: String) -> String { String(stem(word).prefix(5)) }
 
     /// "heads" → "head", "entries" → "entry"; short words and "ss" endings are kept.
     static func stem(_ word: String) -> String {

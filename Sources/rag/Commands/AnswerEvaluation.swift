@@ -26,11 +26,14 @@ enum AnswerEvaluation {
         let refused: Bool
         let listed: [String]
         let origin: String
+        /// When the answer quotes evidence: the share of the question's words the quote holds.
+        let quoteCoverage: Double?
         let route: String
         let seconds: Double
         enum CodingKeys: String, CodingKey {
             case id, answer, correct, refused, origin, route, seconds, listed
             case citesGold = "cites_gold"
+            case quoteCoverage = "quote_coverage"
             case listsGold = "lists_gold"
         }
     }
@@ -63,7 +66,8 @@ enum AnswerEvaluation {
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
             let outcome = Outcome(id: question.id, answer: result.answer, correct: correct,
                                   citesGold: !gold.isDisjoint(with: cited), listsGold: !gold.isDisjoint(with: listed),
-                                  refused: refused, listed: listed, origin: result.origin.rawValue, route: result.route,
+                                  refused: refused, listed: listed, origin: result.origin.rawValue,
+                                  quoteCoverage: result.quoteCoverage, route: result.route,
                                   seconds: seconds)
             outcomes.append(outcome)
             let verdict = question.goldFiles.isEmpty
@@ -95,8 +99,9 @@ enum AnswerEvaluation {
         if arguments.flag("no-support-check") { settings.grounding.checkSupport = false }
         if let threshold = try arguments.double("support-threshold") { settings.grounding.supportThreshold = threshold }
         if let quoted = try arguments.int("quote", default: nil, range: 1...10) { settings.grounding.extractiveSentences = quoted }
-        if let coverage = try arguments.double("min-coverage") { settings.refusal.minimumCoverage = coverage }
         if let similarity = try arguments.double("min-similarity") { settings.refusal.minimumSimilarity = similarity }
+        if let similarity = try arguments.double("weak-similarity") { settings.refusal.weakSimilarity = similarity }
+        if let coverage = try arguments.double("quote-coverage") { settings.grounding.minimumQuoteCoverage = coverage }
         return settings
     }
 }

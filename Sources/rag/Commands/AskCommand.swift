@@ -159,6 +159,12 @@ enum AnswerJSON {
         let similarity: Double
         let coverage: Double
         let missing: [String]
+        /// When the answer was replaced by quoted evidence: the share of the question's words that evidence holds.
+        let quoteCoverage: Double?
+        enum CodingKeys: String, CodingKey {
+            case similarity, coverage, missing
+            case quoteCoverage = "quote_coverage"
+        }
     }
 
     struct Answer: Encodable {
@@ -188,7 +194,8 @@ enum AnswerJSON {
                    heading: source.heading, score: source.score, cited: result.cited.contains(source.number))
         }
         let t = result.timings
-        let evidence = result.answerability.map { Evidence(similarity: $0.similarity, coverage: $0.coverage, missing: $0.missing) }
+        let evidence = result.answerability.map { Evidence(similarity: $0.similarity, coverage: $0.coverage, missing: $0.missing,
+                                                        quoteCoverage: result.quoteCoverage) }
         return Answer(question: result.question, answer: result.answer, origin: result.origin.rawValue,
                       unsupportedSentence: result.unsupportedSentence, sources: sources, route: result.route,
                       routeReason: result.routeReason, evidence: evidence,

@@ -17,8 +17,9 @@ enum EvalCommand {
             OptionSpec("no-support-check", help: "answers: show the model's answer whole (citations only, no cut or extractive fallback)"),
             OptionSpec("support-threshold", value: "S", help: "answers: share of a sentence's terms a source must hold to be cited (default: built-in)"),
             OptionSpec("quote", value: "N", help: "answers: evidence sentences quoted by the extractive fallback (default 1)"),
-            OptionSpec("min-coverage", value: "C", help: "answers: refuse below this share of question words in the passages (default: built-in)"),
             OptionSpec("min-similarity", value: "S", help: "answers: refuse below this best similarity (default: built-in)"),
+            OptionSpec("weak-similarity", value: "S", help: "answers: below this similarity refuse unless the passages hold every question word (default: built-in)"),
+            OptionSpec("quote-coverage", value: "C", help: "answers: the extractive fallback refuses when its sentence holds less of the question (default: built-in)"),
         ],
         positionals: 2...2,
         details: """
