@@ -175,8 +175,10 @@ public final class AnswerEngine {
             if !shown.isEmpty, !onText(shown) { userStopped = true }
             return !userStopped && !stopper.stopped && !grounded.drifted
         }
-        let tail = grounded.feed(stopper.finish()) + grounded.finish()
-        if !tail.isEmpty, !userStopped { _ = onText(tail) }
+        if !userStopped {
+            let tail = grounded.feed(stopper.finish()) + grounded.finish()
+            if !tail.isEmpty { _ = onText(tail) }
+        }
         timings.prefillMs = outcome.prefillSeconds * 1000
         timings.decodeMs = outcome.decodeSeconds * 1000
         timings.firstTokenMs = outcome.firstTokenSeconds.map { $0 * 1000 + timings.embedMs + timings.retrievalMs }

@@ -105,4 +105,11 @@ public struct RankedSentence: Sendable, Equatable {
     public var score: Double
     /// Cosine similarity between the sentence and the question.
     public var cosine: Double = 0
+
+    public init(text: String, source: Int, order: Int, score: Double) {
+        self.text = text
+        self.source = source
+        self.order = order
+        self.score = score
+    }
 }
