@@ -18,9 +18,11 @@ public struct AskOptions: Sendable {
 
 /// Knobs of answering; defaults chosen by measurement (benchmarks/retrieval.md).
 public struct AnswerSettings: Sendable {
-    /// Below this best cosine similarity over the whole index, the question is taken to be outside
-    /// the documents: the answer is `GroundedPrompt.noAnswer` and nothing is generated.
-    public var minimumEvidence: Double = 0.35
+    /// When the question is taken to be outside the documents: the answer is `GroundedPrompt.noAnswer` and
+    /// nothing is generated.
+    public var refusal = RefusalRule()
+    /// Sentence-level citations and the support check of the generated answer.
+    public var grounding = GroundingSettings()
     /// Longest question kept, in generator tokens (longer ones are cut, with a notice).
     public var maxQuestionTokens = 256
     public var router = RouterSettings()
@@ -44,10 +46,16 @@ public struct AskResult: Sendable {
     public var answer: String
     /// Every source given to the generator, numbered as in the prompt.
     public var sources: [ContextSource]
-    /// Numbers of the sources the answer cites (empty when it cites none).
+    /// Numbers of the sources the answer cites with `[n]` markers (empty when it cites none).
     public var cited: [Int]
-    /// When the answer cites nothing: the sources its sentences match (`Attribution`), else empty.
-    public var attributed: [Int] = []
+    /// Where the shown answer comes from.
+    public var origin: AnswerOrigin = .model
+    /// The first sentence of the model's answer that no source supported (the answer was cut there), if any.
+    public var unsupportedSentence: String?
+    /// The signals of the no-answer gate.
+    public var answerability: Answerability?
+    /// When the model's answer was replaced: the share of the question's words the quoted evidence holds.
+    public var quoteCoverage: Double?
     public var route: String
     public var routeReason: String
     public var bestEvidence: Double
@@ -57,6 +65,18 @@ public struct AskResult: Sendable {
     /// Things the user should know (question truncated, sources cut to fit, …).
     public var notices: [String]
     public var prompt: [PromptMessage]
+}
+
+/// Where an answer's text comes from.
+public enum AnswerOrigin: String, Sendable, Codable {
+    /// The model's answer, every shown sentence supported by the sources (or not checked).
+    case model
+    /// The model's answer, cut at the first sentence no source supports.
+    case modelCut = "model-cut"
+    /// Evidence sentences quoted, because no sentence of the model's answer was supported.
+    case extractive
+    /// "The documents don't say." from the no-answer gate.
+    case refusal
 }
 
 /// Retrieval-augmented answering: retrieve, pack, prompt, generate, collect citations.
@@ -97,16 +117,19 @@ public final class AnswerEngine {
                                promptTokens: 0, generatedTokens: 0, notices: notices, prompt: [])
 
         // The no-answer gate (never for an explicit route or document): nothing in the index resembles the
-        // question, or the question names something (a model, a product) that no chunk mentions.
+        // question, the retrieved passages miss too much of it, or it names something (a model, a product)
+        // that no chunk mentions.
+        let signals = Answerability(question: question, passages: retrieval.chunks.map { $0.chunk.heading + "\n" + $0.chunk.text },
+                                    similarity: retrieval.bestDenseScore)
+        result.answerability = signals
         if decision.route != .document, options.route == nil {
-            var reason: String?
-            if retrieval.bestDenseScore < settings.minimumEvidence {
-                reason = "no passage is similar enough to the question (best similarity \(format(retrieval.bestDenseScore)) < \(format(settings.minimumEvidence)))"
-            } else if let missing = try unknownNames(in: question) {
+            var reason = settings.refusal.refusal(signals)
+            if reason == nil, let missing = try unknownNames(in: question) {
                 reason = "the documents never mention \(missing)"
             }
             if let reason {
                 result.answer = GroundedPrompt.noAnswer
+                result.origin = .refusal
                 result.routeReason = reason
                 _ = onText(result.answer)
                 return result
@@ -143,22 +166,34 @@ public final class AnswerEngine {
         guard options.generate else { return result }
 
         var stopper = RepetitionStopper()
+        let scorer = SupportScorer(sources: context.sources, question: question, threshold: settings.grounding.supportThreshold)
+        var grounded = GroundedStream(scorer: scorer, sourceCount: context.sources.count,
+                                      expectsNumber: QuestionKind.expectsNumber(question), settings: settings.grounding)
+        var userStopped = false
         let outcome = try generator.generate(messages, options: options.generation) { piece in
-            let shown = stopper.feed(piece)
-            let keepGoing = shown.isEmpty || onText(shown)
-            return keepGoing && !stopper.stopped
+            let shown = grounded.feed(stopper.feed(piece))
+            if !shown.isEmpty, !onText(shown) { userStopped = true }
+            return !userStopped && !stopper.stopped && !grounded.drifted
         }
-        let tail = stopper.finish()
-        if !tail.isEmpty { _ = onText(tail) }
+        if !userStopped {
+            let tail = grounded.feed(stopper.finish()) + grounded.finish()
+            if !tail.isEmpty { _ = onText(tail) }
+        }
         timings.prefillMs = outcome.prefillSeconds * 1000
         timings.decodeMs = outcome.decodeSeconds * 1000
         timings.firstTokenMs = outcome.firstTokenSeconds.map { $0 * 1000 + timings.embedMs + timings.retrievalMs }
         result.timings = timings
-        result.answer = stopper.emitted.trimmingCharacters(in: .whitespacesAndNewlines)
-        result.cited = Citations.numbers(in: result.answer, sourceCount: context.sources.count)
-        if result.cited.isEmpty, result.answer != GroundedPrompt.noAnswer {
-            result.attributed = Attribution.supportingSources(of: result.answer, among: context.sources)
+        result.answer = grounded.shown.trimmingCharacters(in: .whitespacesAndNewlines)
+        result.unsupportedSentence = grounded.driftedAt
+        if grounded.drifted { result.origin = .modelCut }
+        if grounded.needsFallback, !userStopped,
+           let extractive = try extractiveAnswer(question: question, context: context, questionVector: retrieval.queryVector) {
+            result.answer = extractive.text
+            result.origin = extractive.text == GroundedPrompt.noAnswer ? .refusal : .extractive
+            result.quoteCoverage = extractive.coverage
+            _ = onText(extractive.text)
         }
+        result.cited = Citations.numbers(in: result.answer, sourceCount: context.sources.count)
         result.promptTokens = outcome.promptTokens
         result.generatedTokens = outcome.generatedTokens + mapTokens
         return result
@@ -166,6 +201,22 @@ public final class AnswerEngine {
 }
 
 extension AnswerEngine {
+    /// The best evidence sentences for the question, quoted with their sources, and the share of the question's
+    /// words they (with their sources' headings) hold; `GroundedPrompt.noAnswer` when that share is below
+    /// `grounding.minimumQuoteCoverage`.
+    func extractiveAnswer(question: String, context: PackedContext, questionVector: [Float]) throws -> (text: String, coverage: Double)? {
+        let ranked = try EvidenceCompressor(embedder: retriever.embedder).rank(context, question: question,
+                                                                              questionVector: questionVector)
+        let chosen = ExtractiveAnswer.choose(from: ranked, question: question, expectsNumber: QuestionKind.expectsNumber(question),
+                                             sentences: settings.grounding.extractiveSentences)
+        guard let text = ExtractiveAnswer.text(quoting: chosen) else { return nil }
+        let passages = chosen.map { sentence in
+            (context.sources.first { $0.number == sentence.source }?.heading ?? "") + "\n" + sentence.text
+        }
+        let coverage = Answerability(question: question, passages: passages, similarity: 0).coverage
+        return (coverage < settings.grounding.minimumQuoteCoverage ? GroundedPrompt.noAnswer : text, coverage)
+    }
+
     /// The documents of the index, listed once per engine (the vectors, too, are loaded once per process).
     func indexedDocuments() throws -> [DocumentRef] {
         if let cachedDocuments { return cachedDocuments }

@@ -22,17 +22,36 @@ public struct EvidenceCompressor {
     /// `questionVector`: the question's embedding when the caller already has it (retrieval computed it);
     /// empty to embed the question here.
     public func compress(_ context: PackedContext, question: String, questionVector: [Float] = []) throws -> PackedContext {
-        struct Candidate { let source: Int; let order: Int; let text: String; var score = 0.0 }
-        var candidates: [Candidate] = []
-        for (sourceIndex, source) in context.sources.enumerated() {
+        let total = context.sources.reduce(0) { $0 + Self.sentences(of: $1.text).count }
+        guard total > maxSentences else { return context }
+        let kept = try rank(context, question: question, questionVector: questionVector).prefix(maxSentences)
+        let keptBySource = Dictionary(grouping: kept, by: \.source)
+
+        var sources: [ContextSource] = []
+        for source in context.sources {
+            guard let chosen = keptBySource[source.number] else { continue }
+            var compressed = source
+            compressed.number = sources.count + 1
+            compressed.text = chosen.sorted { $0.order < $1.order }.map(\.text).joined(separator: " … ")
+            sources.append(compressed)
+        }
+        return PackedContext(sources: sources, tokenCount: context.tokenCount, droppedChunks: context.droppedChunks,
+                             truncated: context.truncated)
+    }
+
+    /// Every sentence of the sources, best first: cosine similarity with the question, plus `lexicalWeight` × the
+    /// share of question words it contains, plus `sourceWeight` × its source's normalized retrieval score.
+    public func rank(_ context: PackedContext, question: String, questionVector: [Float] = []) throws -> [RankedSentence] {
+        var candidates: [RankedSentence] = []
+        for source in context.sources {
             for (order, sentence) in Self.sentences(of: source.text).enumerated() {
-                candidates.append(Candidate(source: sourceIndex, order: order, text: sentence))
+                candidates.append(RankedSentence(text: sentence, source: source.number, order: order, score: 0))
             }
         }
-        guard candidates.count > maxSentences else { return context }
-
+        guard !candidates.isEmpty else { return [] }
         let questionTerms = Set(LexicalQuery.terms(in: question))
         let sourceScore = MinMax(context.sources.map(\.score))
+        let scoreBySource = Dictionary(context.sources.map { ($0.number, $0.score) }, uniquingKeysWith: { first, _ in first })
         let query = questionVector.isEmpty ? try embedder.embed([question])[0] : questionVector
         let vectors = try embedder.embed(candidates.map(\.text))
         for index in candidates.indices {
@@ -41,22 +60,11 @@ public struct EvidenceCompressor {
             for d in 0..<min(query.count, vector.count) { cosine += query[d] * vector[d] }
             let terms = Set(LexicalQuery.terms(in: candidates[index].text))
             let overlap = questionTerms.isEmpty ? 0 : Double(questionTerms.intersection(terms).count) / Double(questionTerms.count)
-            let prior = context.sources.count > 1 ? sourceScore.normalize(context.sources[candidates[index].source].score) : 0
+            let prior = context.sources.count > 1 ? sourceScore.normalize(scoreBySource[candidates[index].source] ?? 0) : 0
+            candidates[index].cosine = Double(cosine)
             candidates[index].score = Double(cosine) + lexicalWeight * overlap + sourceWeight * prior
         }
-        let kept = candidates.indices.sorted { candidates[$0].score > candidates[$1].score }.prefix(maxSentences)
-        let keptBySource = Dictionary(grouping: kept.map { candidates[$0] }, by: \.source)
-
-        var sources: [ContextSource] = []
-        for (sourceIndex, source) in context.sources.enumerated() {
-            guard let chosen = keptBySource[sourceIndex] else { continue }
-            var compressed = source
-            compressed.number = sources.count + 1
-            compressed.text = chosen.sorted { $0.order < $1.order }.map(\.text).joined(separator: " … ")
-            sources.append(compressed)
-        }
-        return PackedContext(sources: sources, tokenCount: context.tokenCount, droppedChunks: context.droppedChunks,
-                             truncated: context.truncated)
+        return candidates.sorted { $0.score > $1.score }
     }
 
     /// Sentences and list items of a passage; Markdown headings and fragments shorter than
@@ -73,14 +81,35 @@ public struct EvidenceCompressor {
                 let atEnd = index + 1 == characters.count
                 let boundary = (character == "." || character == "?" || character == "!") &&
                     (atEnd || characters[index + 1] == " ") &&
-                    !(index > 0 && characters[index - 1].isNumber && !atEnd && characters[index + 1].isNumber)
+                    !(index > 0 && characters[index - 1].isNumber && !atEnd && characters[index + 1].isNumber) &&
+                    !SentenceSplitter.endsWithAbbreviation(current)
                 if boundary || atEnd {
-                    let sentence = current.trimmingCharacters(in: .whitespaces)
+                    // Compressed evidence joins its sentences with " … ".
+                    let sentence = current.trimmingCharacters(in: CharacterSet.whitespaces.union(CharacterSet(charactersIn: "…")))
                     if sentence.count >= minimumLength { result.append(sentence) }
                     current = ""
                 }
             }
         }
         return result
+    }
+}
+
+/// One sentence of a source, scored against the question by `EvidenceCompressor.rank`.
+public struct RankedSentence: Sendable, Equatable {
+    public var text: String
+    /// The number of its source.
+    public var source: Int
+    /// Position among its source's sentences.
+    public var order: Int
+    public var score: Double
+    /// Cosine similarity between the sentence and the question.
+    public var cosine: Double = 0
+
+    public init(text: String, source: Int, order: Int, score: Double) {
+        self.text = text
+        self.source = source
+        self.order = order
+        self.score = score
     }
 }

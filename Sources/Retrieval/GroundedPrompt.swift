@@ -27,19 +27,11 @@ public enum GroundedPrompt {
 public enum Citations {
     public static func numbers(in answer: String, sourceCount: Int) -> [Int] {
         var found: [Int] = []
-        var index = answer.startIndex
-        while let open = answer[index...].firstIndex(of: "[") {
-            guard let close = answer[open...].firstIndex(of: "]") else { break }
-            let inside = answer[answer.index(after: open)..<close].lowercased()
-            let words = inside.split(whereSeparator: { $0 == "," || $0 == " " || $0 == ";" })
-            let allowed: Set<Substring> = ["and", "source", "sources", "&"]
-            let numbers = words.compactMap { Int($0) }
-            if !numbers.isEmpty, words.allSatisfy({ Int($0) != nil || allowed.contains($0) }) {
-                for number in numbers where (1...max(1, sourceCount)).contains(number) && !found.contains(number) {
-                    found.append(number)
-                }
+        _ = CitationMarkers.rewrite(answer) { numbers in
+            for number in numbers where (1...max(1, sourceCount)).contains(number) && !found.contains(number) {
+                found.append(number)
             }
-            index = answer.index(after: open)
+            return nil
         }
         return found
     }

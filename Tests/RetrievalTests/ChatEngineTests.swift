@@ -121,7 +121,8 @@ final class ChatEngineTests: XCTestCase {
 
     func testInterruptedAnswerIsKeptAndMarked() throws {
         let generator = ChatScriptGenerator()
-        generator.answerReply = { _ in "one two three four five six" }
+        // Answers stream a sentence at a time (each is checked and cited when it ends).
+        generator.answerReply = { _ in "Alpha. Beta. Gamma. Delta. Epsilon. Zeta." }
         let engine = try makeChatEngine(generator: generator, store: InMemoryChatSessionStore())
         var received = 0
         let result = try engine.ask("What is the cache?", onText: { _ in
@@ -129,7 +130,7 @@ final class ChatEngineTests: XCTestCase {
             return received < 3
         })
         XCTAssertTrue(result.turn.interrupted)
-        XCTAssertEqual(result.turn.answer, "one two three")
+        XCTAssertEqual(result.turn.answer, "Alpha. Beta. Gamma.")
     }
 
     func testBusyStoreKeepsTurnsAndSavesThemLater() throws {

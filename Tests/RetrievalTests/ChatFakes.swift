@@ -82,7 +82,9 @@ func makeChatEngine(generator: ChatScriptGenerator, store: ChatSessionStore, nam
                     budget: ChatBudget = ChatBudget()) throws -> ChatEngine {
     let retriever = try HybridRetriever(corpus: try makeChatCorpus(), embedder: HashingEmbedder())
     var settings = AnswerSettings()
-    settings.minimumEvidence = 0
+    settings.refusal.minimumSimilarity = 0
+    settings.refusal.weakSimilarity = 0
+    settings.grounding.checkSupport = false  // the scripted answers are unrelated to the fake sources
     settings.evidenceSentences = 0      // whole sources: the largest prompts the chat can build
     let answers = AnswerEngine(retriever: retriever, generator: generator, settings: settings)
     return try ChatEngine(answerEngine: answers, store: store, sessionName: name, budget: budget)

@@ -96,19 +96,6 @@ public struct ConversationMemory: Sendable, Equatable {
 
     /// `text` without `[1]`, `[2, 3]`, `[source 4]` markers (and the space before them).
     public static func withoutCitations(_ text: String) -> String {
-        guard text.contains("[") else { return text }
-        var output = ""
-        var index = text.startIndex
-        while index < text.endIndex {
-            if text[index] == "[", let close = text[index...].firstIndex(of: "]"),
-               !Citations.numbers(in: String(text[index...close]), sourceCount: Int.max / 2).isEmpty {
-                while output.last == " " { output.removeLast() }
-                index = text.index(after: close)
-                continue
-            }
-            output.append(text[index])
-            index = text.index(after: index)
-        }
-        return output
+        CitationMarkers.removingAll(from: text)
     }
 }

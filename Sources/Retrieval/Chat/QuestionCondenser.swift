@@ -104,14 +104,28 @@ public struct QuestionCondenser {
 
     /// The follow-up with the previous question beside it (cut to stay within the question budget), so that
     /// retrieval and the answer still know what "it" is about. The previous question is its rewrite when it had
-    /// one, else what the user typed: the most recent topic, and never a nest of earlier fallbacks.
+    /// one, else what the user typed: the most recent topic, and never a nest of earlier fallbacks. The title of
+    /// the note the previous answer cited goes with it (`topic(of:)`): when that question itself only pointed
+    /// back ("how much does that save?"), the cited note still names the subject.
     public func followUp(_ question: String, to previous: ChatTurn?) -> String {
         guard let previous else { return question }
-        let earlier = previous.standaloneQuestion.components(separatedBy: Self.followUpMarker)[0]
+        var earlier = previous.standaloneQuestion.components(separatedBy: Self.followUpMarker)[0]
         guard !earlier.isEmpty, earlier != question else { return question }
+        if let topic = Self.topic(of: previous), !earlier.lowercased().contains(topic.lowercased()) {
+            earlier += Self.topicMarker + topic
+        }
         let room = budget.questionTokens - generator.countTokens(question + Self.followUpMarker + ")")
         guard room >= 4 else { return question }
         return question + Self.followUpMarker + truncate(earlier, toTokens: room, countTokens: generator.countTokens) + ")"
+    }
+
+    static let topicMarker = " — about: "
+
+    /// The title (first heading level) of the first source the turn's answer cites, if it cites one.
+    public static func topic(of turn: ChatTurn) -> String? {
+        guard let number = turn.cited.first, let source = turn.sources.first(where: { $0.number == number }) else { return nil }
+        let title = source.heading.components(separatedBy: " > ")[0].trimmingCharacters(in: .whitespaces)
+        return title.isEmpty ? nil : title
     }
 
     /// Words that point back into the conversation.

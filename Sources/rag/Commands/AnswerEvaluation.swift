@@ -1,7 +1,8 @@
 import Foundation
 import Retrieval
 
-/// `rag eval answers FILE`: end-to-end answer checks (facts present, right source listed, refusals).
+/// `rag eval answers FILE`: end-to-end answer checks (facts present, right source cited inline, right source
+/// listed, refusals).
 enum AnswerEvaluation {
     struct Question: Decodable {
         let id: String
@@ -18,13 +19,22 @@ enum AnswerEvaluation {
         let id: String
         let answer: String
         let correct: Bool
+        /// An inline `[n]` marker of the answer names a gold file.
         let citesGold: Bool
+        /// The sources listed after the answer (the cited ones, else all used) include a gold file.
+        let listsGold: Bool
+        let refused: Bool
         let listed: [String]
+        let origin: String
+        /// When the answer quotes evidence: the share of the question's words the quote holds.
+        let quoteCoverage: Double?
         let route: String
         let seconds: Double
         enum CodingKeys: String, CodingKey {
-            case id, answer, correct, route, seconds, listed
+            case id, answer, correct, refused, origin, route, seconds, listed
             case citesGold = "cites_gold"
+            case quoteCoverage = "quote_coverage"
+            case listsGold = "lists_gold"
         }
     }
 
@@ -40,7 +50,7 @@ enum AnswerEvaluation {
         }
         let engine = AnswerEngine(retriever: try Services.openRetriever(invocation),
                                   generator: try Services.makeGenerator(invocation, needed: true),
-                                  settings: try AskCommand.answerSettings(invocation.arguments))
+                                  settings: try settings(invocation.arguments))
         var outcomes: [Outcome] = []
         for question in questions {
             let start = DispatchTime.now()
@@ -48,27 +58,50 @@ enum AnswerEvaluation {
             let answer = result.answer.lowercased()
             let refused = answer.contains("documents don't say") || answer.contains("documents do not say")
             let listed = AnswerJSON.listedSources(result).map(\.path)
-            let correct: Bool
-            let citesGold: Bool
-            if question.goldFiles.isEmpty {
-                correct = refused
-                citesGold = refused
-            } else {
-                correct = !refused && (question.expected ?? []).allSatisfy { answer.contains($0.lowercased()) }
-                citesGold = !Set(listed).isDisjoint(with: question.goldFiles)
-            }
+            let cited = result.cited.compactMap { n in result.sources.first { $0.number == n }?.path }
+            let gold = Set(question.goldFiles)
+            let correct = question.goldFiles.isEmpty
+                ? refused
+                : !refused && (question.expected ?? []).allSatisfy { answer.contains($0.lowercased()) }
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
-            outcomes.append(Outcome(id: question.id, answer: result.answer, correct: correct, citesGold: citesGold,
-                                    listed: listed, route: result.route, seconds: seconds))
-            invocation.console.info("\(question.id): \(correct ? "correct" : "wrong"), \(citesGold ? "right source" : "wrong source") — \(result.answer.prefix(120))")
+            let outcome = Outcome(id: question.id, answer: result.answer, correct: correct,
+                                  citesGold: !gold.isDisjoint(with: cited), listsGold: !gold.isDisjoint(with: listed),
+                                  refused: refused, listed: listed, origin: result.origin.rawValue,
+                                  quoteCoverage: result.quoteCoverage, route: result.route,
+                                  seconds: seconds)
+            outcomes.append(outcome)
+            let verdict = question.goldFiles.isEmpty
+                ? (refused ? "refused" : "answered")
+                : "\(correct ? "correct" : "wrong"), \(outcome.citesGold ? "cites gold" : outcome.listsGold ? "lists gold" : "misses gold")"
+            invocation.console.info("\(question.id): \(verdict) [\(result.origin.rawValue)] — \(result.answer.prefix(160))")
         }
-        let correct = outcomes.filter(\.correct).count, cited = outcomes.filter(\.citesGold).count
+        let answerable = questions.filter { !$0.goldFiles.isEmpty }.count
+        let cites = outcomes.filter(\.citesGold).count, lists = outcomes.filter(\.listsGold).count
+        let refused = outcomes.filter(\.refused).count
         if invocation.arguments.flag("json") {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes, .prettyPrinted]
             invocation.console.result(String(decoding: try encoder.encode(outcomes), as: UTF8.self))
         } else {
-            invocation.console.result("\(questions.count) questions: \(correct) correct, \(cited) with the right source")
+            var summary = "\(questions.count) questions"
+            if answerable > 0 {
+                let answeredCorrectly = outcomes.filter { $0.correct && !$0.refused }.count
+                summary += "; answerable \(answerable): \(answeredCorrectly) correct, \(cites) cite a gold note inline, \(lists) list one"
+            }
+            summary += "; \(refused) refused"
+            invocation.console.result(summary)
         }
+    }
+
+    /// `rag ask`'s settings with the measurement knobs of `eval answers`.
+    static func settings(_ arguments: ParsedArguments) throws -> AnswerSettings {
+        var settings = try AskCommand.answerSettings(arguments)
+        if arguments.flag("no-support-check") { settings.grounding.checkSupport = false }
+        if let threshold = try arguments.double("support-threshold") { settings.grounding.supportThreshold = threshold }
+        if let quoted = try arguments.int("quote", default: nil, range: 1...10) { settings.grounding.extractiveSentences = quoted }
+        if let similarity = try arguments.double("min-similarity") { settings.refusal.minimumSimilarity = similarity }
+        if let similarity = try arguments.double("weak-similarity") { settings.refusal.weakSimilarity = similarity }
+        if let coverage = try arguments.double("quote-coverage") { settings.grounding.minimumQuoteCoverage = coverage }
+        return settings
     }
 }

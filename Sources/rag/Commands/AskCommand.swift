@@ -127,10 +127,8 @@ enum AnswerJSON {
         let heading: String
         let score: Double
         let cited: Bool
-        /// Not cited by the answer but matched to it by content (`Attribution`).
-        let matched: Bool
         enum CodingKeys: String, CodingKey {
-            case n, path, heading, score, cited, matched
+            case n, path, heading, score, cited
             case startLine = "start_line"
             case endLine = "end_line"
         }
@@ -156,18 +154,36 @@ enum AnswerJSON {
         let generated: Int
     }
 
+    /// The no-answer gate's signals.
+    struct Evidence: Encodable {
+        let similarity: Double
+        let coverage: Double
+        let missing: [String]
+        /// When the answer was replaced by quoted evidence: the share of the question's words that evidence holds.
+        let quoteCoverage: Double?
+        enum CodingKeys: String, CodingKey {
+            case similarity, coverage, missing
+            case quoteCoverage = "quote_coverage"
+        }
+    }
+
     struct Answer: Encodable {
         let question: String
         let answer: String
+        /// model | model-cut | extractive | refusal
+        let origin: String
+        let unsupportedSentence: String?
         let sources: [Source]
         let route: String
         let routeReason: String
+        let evidence: Evidence?
         let timings: Timings
         let tokens: Tokens
         let notices: [String]
         enum CodingKeys: String, CodingKey {
-            case question, answer, sources, route, timings, tokens, notices
+            case question, answer, origin, sources, route, evidence, timings, tokens, notices
             case routeReason = "route_reason"
+            case unsupportedSentence = "unsupported_sentence"
         }
     }
 
@@ -175,12 +191,14 @@ enum AnswerJSON {
         let shown = listedSources(result)
         let sources = shown.map { source in
             Source(n: source.number, path: source.path, startLine: source.startLine, endLine: source.endLine,
-                   heading: source.heading, score: source.score, cited: result.cited.contains(source.number),
-                   matched: result.attributed.contains(source.number))
+                   heading: source.heading, score: source.score, cited: result.cited.contains(source.number))
         }
         let t = result.timings
-        return Answer(question: result.question, answer: result.answer, sources: sources, route: result.route,
-                      routeReason: result.routeReason,
+        let evidence = result.answerability.map { Evidence(similarity: $0.similarity, coverage: $0.coverage, missing: $0.missing,
+                                                        quoteCoverage: result.quoteCoverage) }
+        return Answer(question: result.question, answer: result.answer, origin: result.origin.rawValue,
+                      unsupportedSentence: result.unsupportedSentence, sources: sources, route: result.route,
+                      routeReason: result.routeReason, evidence: evidence,
                       timings: Timings(embedding: t.embedMs, retrieval: t.retrievalMs, prefill: t.prefillMs, decode: t.decodeMs,
                                        firstToken: t.firstTokenMs),
                       tokens: Tokens(prompt: result.promptTokens, generated: result.generatedTokens), notices: result.notices)
@@ -192,24 +210,15 @@ enum AnswerJSON {
         return String(decoding: try encoder.encode(payload(result)), as: UTF8.self)
     }
 
-    /// The cited sources; else the sources the answer matches; else every source used.
+    /// The cited sources, else every source used.
     static func listedSources(_ result: AskResult) -> [ContextSource] {
-        let chosen = result.cited.isEmpty ? result.attributed : result.cited
-        return chosen.isEmpty ? result.sources : chosen.compactMap { n in result.sources.first { $0.number == n } }
+        result.cited.isEmpty ? result.sources : result.cited.compactMap { n in result.sources.first { $0.number == n } }
     }
 
     /// `Sources:` then `[n] path:start-end — heading`, one per line.
     static func sourcesBlock(_ result: AskResult) -> String {
         if result.sources.isEmpty || result.answer.hasPrefix(GroundedPrompt.noAnswer) { return "Sources: none" }
-        let header: String
-        if !result.cited.isEmpty {
-            header = "Sources:"
-        } else if !result.attributed.isEmpty {
-            header = "Sources (the answer cites none; matched by content):"
-        } else {
-            header = "Sources (the answer cites none; all used):"
-        }
-        var lines = [header]
+        var lines = [result.cited.isEmpty ? "Sources (not cited; used as context):" : "Sources:"]
         for source in listedSources(result) {
             var line = "[\(source.number)] \(source.path):\(source.startLine)-\(source.endLine)"
             if !source.heading.isEmpty { line += " — \(source.heading)" }

@@ -98,7 +98,9 @@ enum BenchAsk {
         let retriever = try HybridRetriever(corpus: answerCorpus!, embedder: embedder)
         var settings = AnswerSettings()
         settings.evidenceSentences = 0      // the whole 1,500-token context goes to the model
-        settings.minimumEvidence = -1       // random vectors carry no evidence; never gate here
+        settings.refusal.minimumSimilarity = -1  // random vectors carry no evidence; never gate here
+        settings.refusal.weakSimilarity = -1
+        settings.grounding.checkSupport = false  // time the whole 32 tokens
         settings.router.weakEvidence = -1
         let engine = AnswerEngine(retriever: retriever, generator: generator, settings: settings)
         var options = AskOptions()

@@ -14,6 +14,12 @@ enum EvalCommand {
             OptionSpec("sweep", help: "also report hybrid for dense weights 0.0, 0.1, …, 1.0"),
             OptionSpec("mmr-lambda", value: "L", help: "MMR relevance weight in hybrid (1 = no diversification; default: built-in)"),
             OptionSpec("evidence", value: "N", help: "answers: sentences of evidence given to the generator (0 = whole sources)"),
+            OptionSpec("no-support-check", help: "answers: show the model's answer whole (citations only, no cut or extractive fallback)"),
+            OptionSpec("support-threshold", value: "S", help: "answers: share of a sentence's terms a source must hold to be cited (default: built-in)"),
+            OptionSpec("quote", value: "N", help: "answers: evidence sentences quoted by the extractive fallback (default 1)"),
+            OptionSpec("min-similarity", value: "S", help: "answers: refuse below this best similarity (default: built-in)"),
+            OptionSpec("weak-similarity", value: "S", help: "answers: below this similarity refuse unless the passages hold every question word (default: built-in)"),
+            OptionSpec("quote-coverage", value: "C", help: "answers: the extractive fallback refuses when its sentence holds less of the question (default: built-in)"),
         ],
         positionals: 2...2,
         details: """
@@ -22,8 +28,8 @@ enum EvalCommand {
             Queries with no gold file are not scored; their best similarity is reported (it calibrates the
             no-answer gate of 'rag ask').
             'eval answers' runs 'rag ask' on each line ({"id", "query", "gold_files", "expected": [strings]}) and
-            checks that the answer contains every expected string and that its sources include a gold file; a
-            line without gold files must be answered "The documents don't say."
+            checks that the answer contains every expected string, that an inline [n] marker cites a gold file and
+            that the listed sources include one; a line without gold files must be answered "The documents don't say."
             """,
         run: run)
 
