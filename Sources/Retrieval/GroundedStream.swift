@@ -41,9 +41,13 @@ public struct GroundedStream {
     /// The question asks for a number ("how many", "how much", "which year"): an answer without one answers nothing.
     public let expectsNumber: Bool
 
+    /// Answers earlier in the conversation: a sentence repeating one of them is not shown (with `checkSupport`).
+    public let earlierAnswers: EarlierAnswers
+
     public init(scorer: SupportScorer, sourceCount: Int, expectsNumber: Bool = false,
-                settings: GroundingSettings = GroundingSettings()) {
+                settings: GroundingSettings = GroundingSettings(), earlierAnswers: EarlierAnswers = EarlierAnswers([])) {
         self.scorer = scorer
+        self.earlierAnswers = earlierAnswers
         self.expectsNumber = expectsNumber
         self.sourceCount = sourceCount
         self.settings = settings
@@ -89,6 +93,11 @@ public struct GroundedStream {
         guard settings.checkSupport else {
             if support.grounded && support.informative { groundedSentences += 1 }
             return show(marked)
+        }
+        // A sentence copied from an earlier answer of the conversation answers nothing new: it is dropped.
+        if earlierAnswers.repeats(cleaned) {
+            withheld += sentence
+            return ""
         }
         // A sentence that adds nothing to the question, or gives no number when the question asks for one,
         // waits for a sentence that answers.
