@@ -200,7 +200,8 @@ public final class AnswerEngine {
            let extractive = try extractiveAnswer(question: question, context: context, questionVector: retrieval.queryVector,
                                                  phrasings: retrieval.phrasings) {
             result.answer = extractive.text
-            result.origin = extractive.text == GroundedPrompt.noAnswer ? .refusal : .extractive
+            result.origin = extractive.text == GroundedPrompt.noAnswer || extractive.text.hasPrefix(ExtractiveAnswer.notDirectly)
+                ? .refusal : .extractive
             result.quoteCoverage = extractive.coverage
             _ = onText(extractive.text)
         }
@@ -222,7 +223,9 @@ extension AnswerEngine {
                                                                               phrasings: phrasings)
         let chosen = ExtractiveAnswer.choose(from: ranked, question: question, expectsNumber: QuestionKind.expectsNumber(question),
                                              sentences: settings.grounding.extractiveSentences)
-        guard let text = ExtractiveAnswer.text(quoting: chosen) else { return nil }
+        let answers = settings.grounding.admitUnansweredQuote
+            ? AskedQuantity.quoteCanAnswer(chosen.map(\.text).joined(separator: " "), question: question) : true
+        guard let text = ExtractiveAnswer.text(quoting: chosen, answers: answers) else { return nil }
         let passages = chosen.map { sentence in
             (context.sources.first { $0.number == sentence.source }?.heading ?? "") + "\n" + sentence.text
         }

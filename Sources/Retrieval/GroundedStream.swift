@@ -15,6 +15,9 @@ public struct GroundingSettings: Sendable {
     /// The extractive answer is "The documents don't say." when the sentence it would quote (with its source's
     /// heading) holds less than this share of the question's words: neither the model nor the evidence answers.
     public var minimumQuoteCoverage = 0.0
+    /// Say "The documents don't say this directly." before a quote that does not state what the question asks
+    /// for (`AskedQuantity`: the counted noun of "how many …", a year for "which year").
+    public var admitUnansweredQuote = true
 
     public init() {}
 }
@@ -171,11 +174,20 @@ public enum ExtractiveAnswer {
         return Array(candidates.prefix(max(1, sentences)))
     }
 
-    public static func text(quoting chosen: [RankedSentence]) -> String? {
+    /// `According to [2], "…"`; when `answers` is false (the quote does not state what the question asks for,
+    /// `AskedQuantity`) the quote is introduced as the closest passage, after saying the documents don't answer.
+    public static func text(quoting chosen: [RankedSentence], answers: Bool = true) -> String? {
         guard !chosen.isEmpty else { return nil }
-        return chosen.map { sentence in
-            let quoted = GroundedStream.withoutListMarker(sentence.text)
-            return "According to \(CitationMarkers.format([sentence.source])), \"\(quoted)\""
-        }.joined(separator: " ")
+        let quotes = chosen.map { sentence in
+            (CitationMarkers.format([sentence.source]), GroundedStream.withoutListMarker(sentence.text))
+        }
+        if !answers {
+            let closest = quotes.map { "\($0.0): \"\($0.1)\"" }.joined(separator: " ")
+            return notDirectly + " The closest passage, " + closest
+        }
+        return quotes.map { "According to \($0.0), \"\($0.1)\"" }.joined(separator: " ")
     }
+
+    /// The opening of a quote that does not answer: a refusal, with the closest evidence after it.
+    public static let notDirectly = "The documents don't say this directly."
 }
