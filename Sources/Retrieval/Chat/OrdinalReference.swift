@@ -91,7 +91,7 @@ public enum OrdinalReference {
     }
 
     /// The items listed in one sentence, or nil when it lists fewer than two.
-    static func enumeration(in sentence: String) -> [String]? {
+    public static func enumeration(in sentence: String) -> [String]? {
         let lower = sentence.lowercased()
         var listStart: String.Index?
         if let colon = sentence.lastIndex(of: ":") {
