@@ -92,9 +92,11 @@ public final class AnswerEngine {
         self.settings = settings
     }
 
-    /// Answers `rawQuestion`. `progress` receives notices while working (map-reduce steps);
-    /// `onText` receives the streamed answer and returns false to stop it.
+    /// Answers `rawQuestion`. `searchQueries`, when given, are the phrasings retrieval fuses instead of searching
+    /// with the question alone (a chat follow-up with and without its context). `progress` receives notices while
+    /// working (map-reduce steps); `onText` receives the streamed answer and returns false to stop it.
     public func ask(_ rawQuestion: String, options: AskOptions, history: [PromptMessage] = [], summary: String? = nil,
+                    searchQueries: [WeightedQuery] = [],
                     progress: (String) -> Void = { _ in }, onText: (String) -> Bool = { _ in true }) throws -> AskResult {
         var notices: [String] = []
         var question = rawQuestion.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -105,7 +107,13 @@ public final class AnswerEngine {
             notices.append("the question is longer than \(questionLimit) tokens; only its beginning was used")
         }
 
-        let retrieval = try retriever.search(question, k: options.k, mode: .hybrid)
+        var retrieval: RetrievalResult
+        if searchQueries.isEmpty {
+            retrieval = try retriever.search(question, k: options.k, mode: .hybrid)
+        } else {
+            retrieval = try retriever.search(searchQueries, k: options.k)
+            if searchQueries[0].text != question { retrieval.queryVector = try retriever.embedder.embed([question])[0] }
+        }
         var timings = AskTimings(embedMs: retrieval.embedSeconds * 1000, retrievalMs: retrieval.searchSeconds * 1000)
 
         let documents = try indexedDocuments()
@@ -145,7 +153,8 @@ public final class AnswerEngine {
             if settings.evidenceSentences > 0 {
                 var compressor = EvidenceCompressor(embedder: retriever.embedder)
                 compressor.maxSentences = settings.evidenceSentences
-                context = try compressor.compress(packed, question: question, questionVector: retrieval.queryVector)
+                context = try compressor.compress(packed, question: question, questionVector: retrieval.queryVector,
+                                                  phrasings: retrieval.phrasings)
             } else {
                 context = packed
             }
@@ -168,7 +177,8 @@ public final class AnswerEngine {
         var stopper = RepetitionStopper()
         let scorer = SupportScorer(sources: context.sources, question: question, threshold: settings.grounding.supportThreshold)
         var grounded = GroundedStream(scorer: scorer, sourceCount: context.sources.count,
-                                      expectsNumber: QuestionKind.expectsNumber(question), settings: settings.grounding)
+                                      expectsNumber: QuestionKind.expectsNumber(question), settings: settings.grounding,
+                                      earlierAnswers: EarlierAnswers(history.filter { $0.role == .assistant }.map(\.content)))
         var userStopped = false
         let outcome = try generator.generate(messages, options: options.generation) { piece in
             let shown = grounded.feed(stopper.feed(piece))
@@ -187,9 +197,11 @@ public final class AnswerEngine {
         result.unsupportedSentence = grounded.driftedAt
         if grounded.drifted { result.origin = .modelCut }
         if grounded.needsFallback, !userStopped,
-           let extractive = try extractiveAnswer(question: question, context: context, questionVector: retrieval.queryVector) {
+           let extractive = try extractiveAnswer(question: question, context: context, questionVector: retrieval.queryVector,
+                                                 phrasings: retrieval.phrasings) {
             result.answer = extractive.text
-            result.origin = extractive.text == GroundedPrompt.noAnswer ? .refusal : .extractive
+            result.origin = extractive.text == GroundedPrompt.noAnswer || extractive.text.hasPrefix(ExtractiveAnswer.notDirectly)
+                ? .refusal : .extractive
             result.quoteCoverage = extractive.coverage
             _ = onText(extractive.text)
         }
@@ -204,12 +216,16 @@ extension AnswerEngine {
     /// The best evidence sentences for the question, quoted with their sources, and the share of the question's
     /// words they (with their sources' headings) hold; `GroundedPrompt.noAnswer` when that share is below
     /// `grounding.minimumQuoteCoverage`.
-    func extractiveAnswer(question: String, context: PackedContext, questionVector: [Float]) throws -> (text: String, coverage: Double)? {
+    func extractiveAnswer(question: String, context: PackedContext, questionVector: [Float],
+                          phrasings: [WeightedVector] = []) throws -> (text: String, coverage: Double)? {
         let ranked = try EvidenceCompressor(embedder: retriever.embedder).rank(context, question: question,
-                                                                              questionVector: questionVector)
+                                                                              questionVector: questionVector,
+                                                                              phrasings: phrasings)
         let chosen = ExtractiveAnswer.choose(from: ranked, question: question, expectsNumber: QuestionKind.expectsNumber(question),
                                              sentences: settings.grounding.extractiveSentences)
-        guard let text = ExtractiveAnswer.text(quoting: chosen) else { return nil }
+        let answers = settings.grounding.admitUnansweredQuote
+            ? AskedQuantity.quoteCanAnswer(chosen.map(\.text).joined(separator: " "), question: question) : true
+        guard let text = ExtractiveAnswer.text(quoting: chosen, answers: answers) else { return nil }
         let passages = chosen.map { sentence in
             (context.sources.first { $0.number == sentence.source }?.heading ?? "") + "\n" + sentence.text
         }

@@ -21,10 +21,13 @@ public struct EvidenceCompressor {
 
     /// `questionVector`: the question's embedding when the caller already has it (retrieval computed it);
     /// empty to embed the question here.
-    public func compress(_ context: PackedContext, question: String, questionVector: [Float] = []) throws -> PackedContext {
+    /// `phrasings`: further weighted embeddings of the same search (a chat follow-up with its context, `QueryFusion`);
+    /// a sentence's similarity is then its best weighted cosine over the question and these.
+    public func compress(_ context: PackedContext, question: String, questionVector: [Float] = [],
+                         phrasings: [WeightedVector] = []) throws -> PackedContext {
         let total = context.sources.reduce(0) { $0 + Self.sentences(of: $1.text).count }
         guard total > maxSentences else { return context }
-        let kept = try rank(context, question: question, questionVector: questionVector).prefix(maxSentences)
+        let kept = try rank(context, question: question, questionVector: questionVector, phrasings: phrasings).prefix(maxSentences)
         let keptBySource = Dictionary(grouping: kept, by: \.source)
 
         var sources: [ContextSource] = []
@@ -40,8 +43,10 @@ public struct EvidenceCompressor {
     }
 
     /// Every sentence of the sources, best first: cosine similarity with the question, plus `lexicalWeight` × the
-    /// share of question words it contains, plus `sourceWeight` × its source's normalized retrieval score.
-    public func rank(_ context: PackedContext, question: String, questionVector: [Float] = []) throws -> [RankedSentence] {
+    /// share of question words it contains, plus `sourceWeight` × its source's normalized retrieval score. With
+    /// `phrasings`, the similarity is the best weighted cosine over the question (weight 1) and the phrasings.
+    public func rank(_ context: PackedContext, question: String, questionVector: [Float] = [],
+                     phrasings: [WeightedVector] = []) throws -> [RankedSentence] {
         var candidates: [RankedSentence] = []
         for source in context.sources {
             for (order, sentence) in Self.sentences(of: source.text).enumerated() {
@@ -53,16 +58,16 @@ public struct EvidenceCompressor {
         let sourceScore = MinMax(context.sources.map(\.score))
         let scoreBySource = Dictionary(context.sources.map { ($0.number, $0.score) }, uniquingKeysWith: { first, _ in first })
         let query = questionVector.isEmpty ? try embedder.embed([question])[0] : questionVector
+        let queries = [WeightedVector(query, weight: 1)] + phrasings
         let vectors = try embedder.embed(candidates.map(\.text))
         for index in candidates.indices {
             let vector = vectors[index]
-            var cosine: Float = 0
-            for d in 0..<min(query.count, vector.count) { cosine += query[d] * vector[d] }
+            let cosine = queries.map { $0.weight * Double(dot($0.vector, vector)) }.max() ?? 0
             let terms = Set(LexicalQuery.terms(in: candidates[index].text))
             let overlap = questionTerms.isEmpty ? 0 : Double(questionTerms.intersection(terms).count) / Double(questionTerms.count)
             let prior = context.sources.count > 1 ? sourceScore.normalize(scoreBySource[candidates[index].source] ?? 0) : 0
-            candidates[index].cosine = Double(cosine)
-            candidates[index].score = Double(cosine) + lexicalWeight * overlap + sourceWeight * prior
+            candidates[index].cosine = cosine
+            candidates[index].score = cosine + lexicalWeight * overlap + sourceWeight * prior
         }
         return candidates.sorted { $0.score > $1.score }
     }
@@ -93,6 +98,23 @@ public struct EvidenceCompressor {
         }
         return result
     }
+}
+
+/// An embedding with the weight its similarities get.
+public struct WeightedVector: Sendable, Equatable {
+    public var vector: [Float]
+    public var weight: Double
+
+    public init(_ vector: [Float], weight: Double) {
+        self.vector = vector
+        self.weight = weight
+    }
+}
+
+func dot(_ a: [Float], _ b: [Float]) -> Float {
+    var sum: Float = 0
+    for d in 0..<min(a.count, b.count) { sum += a[d] * b[d] }
+    return sum
 }
 
 /// One sentence of a source, scored against the question by `EvidenceCompressor.rank`.

@@ -15,6 +15,9 @@ public struct GroundingSettings: Sendable {
     /// The extractive answer is "The documents don't say." when the sentence it would quote (with its source's
     /// heading) holds less than this share of the question's words: neither the model nor the evidence answers.
     public var minimumQuoteCoverage = 0.0
+    /// Say "The documents don't say this directly." before a quote that does not state what the question asks
+    /// for (`AskedQuantity`: the counted noun of "how many …", a year for "which year").
+    public var admitUnansweredQuote = true
 
     public init() {}
 }
@@ -41,9 +44,13 @@ public struct GroundedStream {
     /// The question asks for a number ("how many", "how much", "which year"): an answer without one answers nothing.
     public let expectsNumber: Bool
 
+    /// Answers earlier in the conversation: a sentence repeating one of them is not shown (with `checkSupport`).
+    public let earlierAnswers: EarlierAnswers
+
     public init(scorer: SupportScorer, sourceCount: Int, expectsNumber: Bool = false,
-                settings: GroundingSettings = GroundingSettings()) {
+                settings: GroundingSettings = GroundingSettings(), earlierAnswers: EarlierAnswers = EarlierAnswers([])) {
         self.scorer = scorer
+        self.earlierAnswers = earlierAnswers
         self.expectsNumber = expectsNumber
         self.sourceCount = sourceCount
         self.settings = settings
@@ -89,6 +96,11 @@ public struct GroundedStream {
         guard settings.checkSupport else {
             if support.grounded && support.informative { groundedSentences += 1 }
             return show(marked)
+        }
+        // A sentence copied from an earlier answer of the conversation answers nothing new: it is dropped.
+        if earlierAnswers.repeats(cleaned) {
+            withheld += sentence
+            return ""
         }
         // A sentence that adds nothing to the question, or gives no number when the question asks for one,
         // waits for a sentence that answers.
@@ -162,11 +174,20 @@ public enum ExtractiveAnswer {
         return Array(candidates.prefix(max(1, sentences)))
     }
 
-    public static func text(quoting chosen: [RankedSentence]) -> String? {
+    /// `According to [2], "…"`; when `answers` is false (the quote does not state what the question asks for,
+    /// `AskedQuantity`) the quote is introduced as the closest passage, after saying the documents don't answer.
+    public static func text(quoting chosen: [RankedSentence], answers: Bool = true) -> String? {
         guard !chosen.isEmpty else { return nil }
-        return chosen.map { sentence in
-            let quoted = GroundedStream.withoutListMarker(sentence.text)
-            return "According to \(CitationMarkers.format([sentence.source])), \"\(quoted)\""
-        }.joined(separator: " ")
+        let quotes = chosen.map { sentence in
+            (CitationMarkers.format([sentence.source]), GroundedStream.withoutListMarker(sentence.text))
+        }
+        if !answers {
+            let closest = quotes.map { "\($0.0): \"\($0.1)\"" }.joined(separator: " ")
+            return notDirectly + " The closest passage, " + closest
+        }
+        return quotes.map { "According to \($0.0), \"\($0.1)\"" }.joined(separator: " ")
     }
+
+    /// The opening of a quote that does not answer: a refusal, with the closest evidence after it.
+    public static let notDirectly = "The documents don't say this directly."
 }

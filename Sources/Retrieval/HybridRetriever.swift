@@ -43,6 +43,8 @@ public struct RetrievalResult: Sendable {
     public var bestDenseScore: Double
     /// The query's embedding (reused downstream instead of embedding the question again).
     public var queryVector: [Float]
+    /// With several phrasings of the search (`QueryFusion`): each one's embedding and weight, the first included.
+    public var phrasings: [WeightedVector] = []
     public var embedSeconds: Double
     public var searchSeconds: Double
 

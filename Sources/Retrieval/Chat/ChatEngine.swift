@@ -102,17 +102,19 @@ public final class ChatEngine {
 
         let condensing: QuestionCondenser.Outcome
         do {
-            condensing = try condenser.condense(question, memory: memory, previous: transcript.last)
+            condensing = try condenser.condense(question, memory: memory, previous: transcript.last,
+                                                earlierQuestions: transcript.map(\.question))
         } catch {
             condensing = QuestionCondenser.Outcome(question: condenser.fallback(question, previous: transcript.last),
-                                                   rewritten: false, promptTokens: 0, seconds: 0)
+                                                   rewritten: false, promptTokens: 0, seconds: 0,
+                                                   searchQueries: condenser.searchQueries(question, previous: transcript.last))
             notices.append("could not condense the follow-up (\(error)); searching with it as typed")
         }
 
         var interrupted = false
-        let answer = try answerEngine.ask(condensing.question, options: options, history: memory.historyMessages(),
+        let answer = try answerEngine.ask(condensing.searchQueries.first?.text ?? condensing.question, options: options, history: memory.historyMessages(),
                                           summary: memory.summary.text.isEmpty ? nil : memory.summary.text,
-                                          progress: progress) { piece in
+                                          searchQueries: condensing.searchQueries, progress: progress) { piece in
             let more = onText(piece)
             if !more { interrupted = true }
             return more

@@ -41,6 +41,8 @@ public struct QuestionCondenser {
         public var seconds: Double
         /// What the model wrote (empty when nothing was generated), for `--verbose` and evaluation.
         public var modelOutput: String = ""
+        /// The phrasings retrieval fuses (empty: search with `question` alone).
+        public var searchQueries: [WeightedQuery] = []
     }
 
     /// The condensing prompt for `question` after the turns in `memory`: the summary, the user's earlier
@@ -69,9 +71,12 @@ public struct QuestionCondenser {
     }
 
     /// The standalone question. With no earlier turn nothing is generated. `previous` is the last turn of the
-    /// conversation (the fallback's anchor; it may already be folded into the summary).
-    public func condense(_ question: String, memory: ConversationMemory, previous: ChatTurn? = nil) throws -> Outcome {
-        guard !memory.isEmpty else { return Outcome(question: question, rewritten: false, promptTokens: 0, seconds: 0) }
+    /// conversation (the fallback's anchor; it may already be folded into the summary); `earlierQuestions` are the
+    /// user's earlier messages as typed, oldest first (where "the second technique I mentioned" is looked up).
+    public func condense(_ question: String, memory: ConversationMemory, previous: ChatTurn? = nil,
+                         earlierQuestions: [String] = []) throws -> Outcome {
+        let resolved = OrdinalReference.resolve(question, earlierUserMessages: earlierQuestions)?.question ?? question
+        guard !memory.isEmpty else { return Outcome(question: resolved, rewritten: false, promptTokens: 0, seconds: 0) }
         let prompt = messages(question: question, memory: memory)
         var options = GenerationOptions()
         options.maxTokens = budget.condensedQuestionTokens
@@ -90,14 +95,33 @@ public struct QuestionCondenser {
             return Outcome(question: rewritten, rewritten: true, promptTokens: outcome.promptTokens, seconds: seconds,
                            modelOutput: outcome.text)
         }
-        return Outcome(question: fallback(question, previous: previous ?? memory.recentTurns.last), rewritten: false,
-                       promptTokens: outcome.promptTokens, seconds: seconds, modelOutput: outcome.text)
+        let anchor = previous ?? memory.recentTurns.last
+        return Outcome(question: fallback(resolved, previous: anchor), rewritten: false,
+                       promptTokens: outcome.promptTokens, seconds: seconds, modelOutput: outcome.text,
+                       searchQueries: searchQueries(resolved, previous: anchor))
     }
 
     /// The question used when the model's rewrite is unusable: the follow-up as typed when it stands on its own,
     /// else the follow-up with the question it follows beside it.
     public func fallback(_ question: String, previous: ChatTurn?) -> String {
         Self.refersBack(question) ? followUp(question, to: previous) : question
+    }
+
+    /// The weight of the follow-up alone among the fused phrasings: it points back, so it is known to be
+    /// incomplete, and its similarities count a little less than those of the phrasings that carry the context.
+    public static let bareFollowUpWeight = 0.9
+
+    /// What retrieval fuses for a follow-up that points back: the follow-up alone, with the previous question, and
+    /// with the title of the note the previous answer cited (`QueryFusion`: each passage ranks by its best
+    /// similarity, so a follow-up that changed the subject keeps its own passages while "which other models use
+    /// it?" gets the earlier subject's). Empty for a question that stands on its own.
+    public func searchQueries(_ question: String, previous: ChatTurn?) -> [WeightedQuery] {
+        guard Self.refersBack(question), let previous else { return [] }
+        var queries = [WeightedQuery(question, weight: Self.bareFollowUpWeight)]
+        let earlier = previous.standaloneQuestion.components(separatedBy: Self.followUpMarker)[0]
+        if !earlier.isEmpty, earlier != question { queries.append(WeightedQuery(question + " " + earlier)) }
+        if let topic = Self.topic(of: previous) { queries.append(WeightedQuery(question + " " + topic)) }
+        return queries.count > 1 ? queries : []
     }
 
     static let followUpMarker = " (follow-up to: "
@@ -135,11 +159,14 @@ public struct QuestionCondenser {
         "mentioned", "first", "second", "third", "last", "there", "then", "also", "else", "more", "again",
     ]
 
-    /// True when the question points back into the conversation or is too short to stand alone.
+    /// True when the question points back into the conversation or is too short to stand alone. An ordinal
+    /// ("first", "last") points back only as a list reference ("the first one", `OrdinalReference`): "the very
+    /// first tokens" does not.
     public static func refersBack(_ question: String) -> Bool {
         let words = question.lowercased().split { !$0.isLetter && !$0.isNumber }.map(String.init)
         let content = LexicalQuery.terms(in: question).filter { !LexicalQuery.stopWords.contains($0) }
-        return words.contains(where: referenceWords.contains) || content.count < 3
+        let pointing = words.contains { referenceWords.contains($0) && OrdinalReference.ordinals[$0] == nil }
+        return pointing || OrdinalReference.findReference(in: question) != nil || content.count < 3
     }
 
     /// The model's rewrite, or nil when it is not a usable rewrite of the follow-up:

@@ -1,0 +1,106 @@
+import Index
+import Retrieval
+import XCTest
+
+final class OrdinalReferenceTests: XCTestCase {
+    func testReferenceResolvesToAnItemOfAnEarlierList() {
+        let earlier = ["Which garden pests are common?", "My neighbour suggested three remedies: neem oil, ladybugs, and copper tape."]
+        let second = OrdinalReference.resolve("How does the second remedy you mentioned work?", earlierUserMessages: earlier)
+        XCTAssertNil(second, "'remedy' is not a generic list noun")
+        let resolved = OrdinalReference.resolve("How does the second one work?", earlierUserMessages: earlier)
+        XCTAssertEqual(resolved?.item, "ladybugs")
+        XCTAssertEqual(resolved?.question, "How does ladybugs work?")
+        let last = OrdinalReference.resolve("Back to the last idea: is it safe for bees?", earlierUserMessages: earlier)
+        XCTAssertEqual(last?.question, "Back to copper tape: is it safe for bees?")
+        let mentioned = OrdinalReference.resolve("What does the first technique I mentioned cost?", earlierUserMessages: earlier)
+        XCTAssertEqual(mentioned?.question, "What does neem oil cost?")
+    }
+
+    func testListInTheSameMessageIsUsedAndItsSentenceDropped() {
+        let resolved = OrdinalReference.resolve(
+            "I know of two ways to store bread: freezing it or keeping it in a linen bag. Explain the first one.",
+            earlierUserMessages: [])
+        XCTAssertEqual(resolved?.question, "Explain freezing it.")
+    }
+
+    func testListsWithoutColonOrOxfordComma() {
+        XCTAssertEqual(OrdinalReference.enumeration(in: "I use tools such as rsync, tar and cron."), ["rsync", "tar", "cron"])
+        XCTAssertEqual(OrdinalReference.enumeration(in: "Two options: caching and batching."), ["caching", "batching"])
+        XCTAssertNil(OrdinalReference.enumeration(in: "Note: this is fine."))
+    }
+
+    func testOrdinalsThatAreNotListReferences() {
+        XCTAssertNil(OrdinalReference.resolve("Why do the first tokens matter?", earlierUserMessages: ["Options: a, b and c."]))
+        XCTAssertNil(OrdinalReference.resolve("Explain the third one.", earlierUserMessages: ["Options: a and b."]),
+                     "no third item")
+        XCTAssertFalse(QuestionCondenser.refersBack("Why does the model fail when the very first tokens leave the window?"))
+        XCTAssertTrue(QuestionCondenser.refersBack("Explain the first one in more detail please."))
+    }
+}
+
+final class QueryFusionTests: XCTestCase {
+    func hit(_ id: Int64, _ path: String, dense: Double) -> RetrievedChunk {
+        RetrievedChunk(chunk: ChunkRecord(id: id, documentId: id, path: path, rootPath: "/", ordinal: 0, heading: "",
+                                          text: path, startLine: 1, endLine: 5, charStart: 0, charEnd: 10),
+                       score: 1, dense: dense, bm25: nil)
+    }
+
+    func testBestWeightedSimilarityWinsAndContextCannotPullBack() {
+        // The follow-up alone matches its new subject (0.9 × 0.7 = 0.63); with the old question beside it, the old
+        // subject's passage scores 0.6 and the new one 0.5: the new subject stays first.
+        let bare = RetrievalResult(chunks: [hit(1, "new.md", dense: 0.7), hit(2, "old.md", dense: 0.3)], bestDenseScore: 0.7,
+                                   queryVector: [1, 0], embedSeconds: 0, searchSeconds: 0)
+        let withContext = RetrievalResult(chunks: [hit(2, "old.md", dense: 0.6), hit(1, "new.md", dense: 0.5)],
+                                          bestDenseScore: 0.6, queryVector: [0, 1], embedSeconds: 0, searchSeconds: 0)
+        let fused = QueryFusion.fuse([bare, withContext], weights: [0.9, 1], k: 2)
+        XCTAssertEqual(fused.chunks.map(\.chunk.path), ["new.md", "old.md"])
+        XCTAssertEqual(fused.chunks.map(\.score)[0], 0.63, accuracy: 1e-9)
+        XCTAssertEqual(fused.bestDenseScore, 0.7)
+        XCTAssertEqual(fused.queryVector, [1, 0])
+        XCTAssertEqual(fused.phrasings, [WeightedVector([1, 0], weight: 0.9), WeightedVector([0, 1], weight: 1)])
+        // A pronoun follow-up alone matches little: the context's passage wins.
+        let vague = RetrievalResult(chunks: [hit(1, "new.md", dense: 0.2)], bestDenseScore: 0.2, queryVector: [1, 0],
+                                    embedSeconds: 0, searchSeconds: 0)
+        XCTAssertEqual(QueryFusion.fuse([vague, withContext], weights: [0.9, 1], k: 2).chunks.first?.chunk.path, "old.md")
+    }
+
+    func testFollowUpQueriesCarryThePreviousQuestionAndTopic() {
+        let condenser = QuestionCondenser(generator: ScriptedGenerator(reply: ""), budget: ChatBudget())
+        let previous = ChatTurn(number: 1, question: "How do I store bread?", standaloneQuestion: "How do I store bread?",
+                                answer: "Freeze it [1].",
+                                sources: [ChatSourceReference(number: 1, path: "bread.md", startLine: 1, endLine: 2,
+                                                              heading: "Keeping Bread > Freezing", score: 1)],
+                                cited: [1])
+        let queries = condenser.searchQueries("How long does it last?", previous: previous)
+        XCTAssertEqual(queries.map(\.text), ["How long does it last?", "How long does it last? How do I store bread?",
+                                             "How long does it last? Keeping Bread"])
+        XCTAssertEqual(queries.first?.weight, QuestionCondenser.bareFollowUpWeight)
+        XCTAssertTrue(condenser.searchQueries("How do sourdough starters ferment flour?", previous: previous).isEmpty)
+    }
+}
+
+final class AnswerShapeTests: XCTestCase {
+    func testEarlierAnswersAreRecognizedWhenRepeated() {
+        let earlier = EarlierAnswers(["Bread keeps for three months in the freezer [1]. Thaw it at room temperature."])
+        XCTAssertTrue(earlier.repeats("Bread keeps for three months in the freezer."))
+        XCTAssertFalse(earlier.repeats("Ladybugs eat aphids in the garden [2]."))
+        var stream = GroundedStream(scorer: SupportScorer(sources: [testSource(1, "Bread keeps three months in the freezer. Ladybugs eat aphids.")],
+                                                          question: "What eats aphids?"),
+                                    sourceCount: 1, earlierAnswers: earlier)
+        let shown = stream.feed("Bread keeps for three months in the freezer. Ladybugs eat aphids. ") + stream.finish()
+        XCTAssertEqual(shown.trimmingCharacters(in: .whitespaces), "Ladybugs eat aphids [1].")
+    }
+
+    func testQuoteThatDoesNotStateWhatIsCountedIsNotAnAnswer() {
+        XCTAssertEqual(AskedQuantity.countedNouns(in: "How many parameters does it have, and how many layers?"),
+                       ["parameter", "layer"])
+        XCTAssertFalse(AskedQuantity.quoteCanAnswer("It had a context of 2,048 tokens.", question: "How many parameters does X have?"))
+        XCTAssertTrue(AskedQuantity.quoteCanAnswer("The vectors are 384-dimensional.", question: "How many dimensions do they have?"))
+        XCTAssertFalse(AskedQuantity.quoteCanAnswer("It was fast.", question: "In which year was it released?"))
+        XCTAssertTrue(AskedQuantity.quoteCanAnswer("It appeared in 2022.", question: "In which year was it released?"))
+        XCTAssertTrue(AskedQuantity.quoteCanAnswer("Anything at all.", question: "What is it?"))
+        let quote = [RankedSentence(text: "It had a context of 2,048 tokens.", source: 2, order: 0, score: 1)]
+        XCTAssertEqual(ExtractiveAnswer.text(quoting: quote, answers: false),
+                       "The documents don't say this directly. The closest passage, [2]: \"It had a context of 2,048 tokens.\"")
+    }
+}
