@@ -10,6 +10,7 @@ enum GeneratorOptions {
         OptionSpec("attention", value: "POLICY", help: "attention policy: dense | window | topk (default dense)"),
         OptionSpec("window", value: "W", help: "recent tokens attended by window/topk"),
         OptionSpec("attention-budget", value: "B", help: "tokens attended by topk besides sinks and window"),
+        OptionSpec("kv-cache", value: "f32|f16", help: "KV cache element type (default f32; f16 halves the cache)"),
     ]
 
     static func sampling(_ arguments: ParsedArguments, defaultMaxTokens: Int) throws -> Retrieval.GenerationOptions {
@@ -38,7 +39,8 @@ enum GeneratorOptions {
         if kind == .window && budget != nil {
             throw UsageError(message: "--\(budgetOption) applies to --attention topk (window attends sinks + --window only)", command: arguments.command)
         }
-        return AttentionSettings(kind: kind, window: window, budget: budget)
+        let kvCache = try arguments.choice("kv-cache", from: KVCachePrecision.allCases.map(\.rawValue), default: "f32")
+        return AttentionSettings(kind: kind, window: window, budget: budget, kvCache: KVCachePrecision(rawValue: kvCache)!)
     }
 }
 
@@ -57,20 +59,23 @@ struct AttentionSettings: Sendable {
     var window: Int?
     /// Top-k token budget (nil: the default).
     var budget: Int?
+    /// --kv-cache: element type of the policy's KV cache.
+    var kvCache: KVCachePrecision = .f32
 
     /// A fresh policy for one sequence of a model with `config`; fails when the window does not fit the trained context.
     func makePolicy(config: LlamaConfig) throws -> AttentionPolicy {
         switch kind {
         case .dense:
-            return DenseAttention()
+            return DenseAttention(cachePrecision: kvCache)
         case .window:
             let window = self.window ?? Self.defaultSlidingWindow
             try check(window: window, config: config)
-            return SlidingWindowAttention(config: config, sinks: 4, window: window)
+            return SlidingWindowAttention(config: config, sinks: 4, window: window, cachePrecision: kvCache)
         case .topk:
             let window = self.window ?? Self.defaultTopKWindow
             try check(window: window, config: config)
-            return TopKPageAttention(config: config, budget: budget ?? Self.defaultTopKBudget, window: window)
+            return TopKPageAttention(config: config, budget: budget ?? Self.defaultTopKBudget, window: window,
+                                     cachePrecision: kvCache)
         }
     }
 

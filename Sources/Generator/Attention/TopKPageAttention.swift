@@ -21,10 +21,13 @@ public final class TopKPageAttention: AttentionPolicy {
     public let summaries: KeyPageSummaries
     public var name: String { "topk" }
     public var extendsContext: Bool { true }
+    public let cachePrecision: KVCachePrecision
     private let rotary: RotaryShift
 
     /// `budget`: tokens of selected pages (rounded down to whole pages); `window`: recent tokens always read.
-    public init(config: LlamaConfig, budget: Int = 2048, window: Int = 256, sinks: Int = 4, denseLayers: Int = 2) {
+    public init(config: LlamaConfig, budget: Int = 2048, window: Int = 256, sinks: Int = 4, denseLayers: Int = 2,
+                cachePrecision: KVCachePrecision = .f32) {
+        self.cachePrecision = cachePrecision
         self.budget = max(0, budget)
         self.window = max(1, window)
         self.sinks = max(0, sinks)
@@ -114,15 +117,17 @@ public final class TopKPageAttention: AttentionPolicy {
                 summaries.addUpperBounds(queries: queries.baseAddress!, rows: group, layer: request.layer, kvHead: kvHead,
                                          pages: exactFrom..<pageCount, into: scores.baseAddress!)
                 guard exactFrom > 0 else { return }
-                // One rotation per run of `shiftRun` keys, as attention shares shifts over such runs.
+                // One rotation per run of `shiftRun` keys, as attention shares shifts over such runs; every run is then
+                // scored by one kernel call that switches query set every `runPages` pages.
                 let runPages = Self.shiftRun / Self.pageSize
-                withUnsafeTemporaryAllocation(of: Float.self, capacity: group * headDim) { shifted in
-                    for first in stride(from: 0, to: exactFrom, by: runPages) {
-                        let shift = scheme.queryShift(keyStart: first * Self.pageSize, queryPosition: last)
-                        rotary.rotate(queries.baseAddress!, rows: group, by: shift, into: shifted.baseAddress!)
-                        summaries.addUpperBounds(queries: shifted.baseAddress!, rows: group, layer: request.layer, kvHead: kvHead,
-                                                 pages: first..<min(exactFrom, first + runPages), into: scores.baseAddress!)
+                let runs = (exactFrom + runPages - 1) / runPages
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: runs * group * headDim) { shifted in  // [runs, group, headDim]
+                    for run in 0..<runs {
+                        let shift = scheme.queryShift(keyStart: run * runPages * Self.pageSize, queryPosition: last)
+                        rotary.rotate(queries.baseAddress!, rows: group, by: shift, into: shifted.baseAddress! + run * group * headDim)
                     }
+                    summaries.addUpperBounds(queries: shifted.baseAddress!, rows: group, layer: request.layer, kvHead: kvHead,
+                                             pages: 0..<exactFrom, pagesPerQuery: runPages, into: scores.baseAddress!)
                 }
             }
         }

@@ -44,6 +44,7 @@ enum BenchPerplexity {
             "file": filePath,
             "context": context,
             "attention": attention.name,
+            "kv_cache": attention.cachePrecision.rawValue,
             "tokens": ids.count,
             "scored_tokens": result.scoredTokens,
             "perplexity": result.perplexity,
