@@ -81,6 +81,37 @@ void rag_page_summary_update_f16(const float *key, int64_t headDim, uint16_t *lo
     }
 }
 
+#if defined(__x86_64__)
+RAG_SIMD static int64_t summary_merge_avx2(const uint16_t *low, const uint16_t *high, int64_t headDim, uint16_t *outLow,
+                                           uint16_t *outHigh, int first) {
+    int64_t d = 0;
+    for (; d + 8 <= headDim; d += 8) {
+        __m256 lo = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(low + d)));
+        __m256 hi = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(high + d)));
+        if (!first) {
+            lo = _mm256_min_ps(lo, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(outLow + d))));
+            hi = _mm256_max_ps(hi, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(outHigh + d))));
+        }
+        // Exact: every input is an fp16 value.
+        _mm_storeu_si128((__m128i *)(outLow + d), _mm256_cvtps_ph(lo, _MM_FROUND_TO_NEAREST_INT));
+        _mm_storeu_si128((__m128i *)(outHigh + d), _mm256_cvtps_ph(hi, _MM_FROUND_TO_NEAREST_INT));
+    }
+    return d;
+}
+#endif
+
+void rag_page_summary_merge_f16(const uint16_t *low, const uint16_t *high, int64_t headDim, uint16_t *outLow,
+                                uint16_t *outHigh, int first) {
+    int64_t d = 0;
+#if defined(__x86_64__)
+    if (rag_quant_kernels_use_avx2()) d = summary_merge_avx2(low, high, headDim, outLow, outHigh, first);
+#endif
+    for (; d < headDim; d++) {
+        if (first || rag_half_bits_to_float(low[d]) < rag_half_bits_to_float(outLow[d])) outLow[d] = low[d];
+        if (first || rag_half_bits_to_float(high[d]) > rag_half_bits_to_float(outHigh[d])) outHigh[d] = high[d];
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Page upper bounds: scores[p] += Σ_r Σ_d max(q_rd·low_pd, q_rd·high_pd) = Σ max(q,0)·high + min(q,0)·low.
 

@@ -115,6 +115,11 @@ void rag_f16_to_f32(const uint16_t *x, float *out, int64_t n);
 /// Directed rounding keeps every key inside [low, high], so the page bounds below stay upper bounds.
 void rag_page_summary_update_f16(const float *key, int64_t headDim, uint16_t *low, uint16_t *high, int first);
 
+/// Folds one page's fp16 bounds into a coarser summary (a super-page): first != 0 copies them, otherwise
+/// outLow = min(outLow, low), outHigh = max(outHigh, high) (exact in fp16).
+void rag_page_summary_merge_f16(const uint16_t *low, const uint16_t *high, int64_t headDim, uint16_t *outLow,
+                                uint16_t *outHigh, int first);
+
 /// scores[p] += Σ_r Σ_d max(q_rd · low_pd, q_rd · high_pd) for pages p < pageCount (lows, highs: [pageCount, headDim]).
 /// queries: [sets, rows, headDim]; page p uses set p / pagesPerQuery (pagesPerQuery <= 0: one set for every page), so
 /// runs of pages can be scored with differently rotated queries in one call.

@@ -56,8 +56,9 @@ public final class TopKPageAttention: AttentionPolicy {
             if request.layer < denseLayers || candidates * Self.pageSize <= budget {
                 pages = Array(0..<candidates)
             } else {
-                let scores = pageScores(request, kvHead: kvHead, tokens: tokens, pageCount: candidates)
-                pages = Self.largestIndices(scores, count: budget / Self.pageSize)
+                let keep = budget / Self.pageSize
+                let scores = pageScores(request, kvHead: kvHead, tokens: tokens, pageCount: candidates, keep: keep)
+                pages = Self.largestIndices(scores, count: keep)
             }
             return segments(pages: pages, recentStart: recentStart, lastPosition: last)
         }
@@ -91,13 +92,25 @@ public final class TopKPageAttention: AttentionPolicy {
         return segments
     }
 
+    /// How many pages the two-level selection scores per page it keeps: the best `superPageExpansion · keep / 16`
+    /// super-pages are expanded into their pages (when there are more super-pages than that; otherwise every page is scored).
+    public static let superPageExpansion = 4
+
     /// Σ over the group's query heads of each page's upper bound of q·k (per head, the mean query of the block's tokens).
-    private func pageScores(_ request: AttentionRequest, kvHead: Int, tokens: Range<Int>, pageCount: Int) -> [Float] {
+    /// With many candidate pages, a first pass scores super-pages (16 pages) and only the pages of the best
+    /// `superPageExpansion · keep / 16` of them get a score; the others stay at −∞.
+    private func pageScores(_ request: AttentionRequest, kvHead: Int, tokens: Range<Int>, pageCount: Int, keep: Int) -> [Float] {
         let headDim = request.cache.headDimension
         let group = request.groupSize
-        var scores = [Float](repeating: 0, count: pageCount)
+        let superPageSize = KeyPageSummaries.superPageSize
+        let superPages = pageCount / superPageSize
+        let expanded = max(1, Self.superPageExpansion * keep / superPageSize)
+        let hierarchical = superPages > expanded
+        var scores = [Float](repeating: hierarchical ? -.infinity : 0, count: pageCount)
         var queries = [Float](repeating: 0, count: group * headDim)   // [group, headDim]
         let weight = 1 / Float(tokens.count)
+        let last = request.positions.lowerBound + tokens.upperBound - 1
+        let runPages = Self.shiftRun / Self.pageSize
         queries.withUnsafeMutableBufferPointer { queries in
             for g in 0..<group {
                 let head = kvHead * group + g
@@ -106,28 +119,57 @@ public final class TopKPageAttention: AttentionPolicy {
                                          request.queries + (t * request.headCount + head) * headDim, weight, count: headDim)
                 }
             }
+            // Pages that attention will read with a shifted query are scored with that query, so selection and
+            // attention see the same (in-range) positions; pages from `exactFrom` on need no rotation.
+            var exactFrom = pageCount
+            while exactFrom > 0 && scheme.queryShift(keyStart: (exactFrom - 1) * Self.pageSize, queryPosition: last) == 0 {
+                exactFrom -= 1
+            }
             scores.withUnsafeMutableBufferPointer { scores in
-                // Pages that attention will read with a shifted query are scored with that query, so selection and
-                // attention see the same (in-range) positions; the rest in one pass.
-                let last = request.positions.lowerBound + tokens.upperBound - 1
-                var exactFrom = pageCount
-                while exactFrom > 0 && scheme.queryShift(keyStart: (exactFrom - 1) * Self.pageSize, queryPosition: last) == 0 {
-                    exactFrom -= 1
-                }
-                summaries.addUpperBounds(queries: queries.baseAddress!, rows: group, layer: request.layer, kvHead: kvHead,
-                                         pages: exactFrom..<pageCount, into: scores.baseAddress!)
-                guard exactFrom > 0 else { return }
-                // One rotation per run of `shiftRun` keys, as attention shares shifts over such runs; every run is then
-                // scored by one kernel call that switches query set every `runPages` pages.
-                let runPages = Self.shiftRun / Self.pageSize
-                let runs = (exactFrom + runPages - 1) / runPages
-                withUnsafeTemporaryAllocation(of: Float.self, capacity: runs * group * headDim) { shifted in  // [runs, group, headDim]
-                    for run in 0..<runs {
-                        let shift = scheme.queryShift(keyStart: run * runPages * Self.pageSize, queryPosition: last)
-                        rotary.rotate(queries.baseAddress!, rows: group, by: shift, into: shifted.baseAddress! + run * group * headDim)
+                /// Scores the pages of `range` (its start a multiple of `runPages`) into `scores`.
+                func score(_ range: Range<Int>) {
+                    let split = min(max(exactFrom, range.lowerBound), range.upperBound)
+                    summaries.addUpperBounds(queries: queries.baseAddress!, rows: group, layer: request.layer, kvHead: kvHead,
+                                             pages: split..<range.upperBound, into: scores.baseAddress!)
+                    let shifted = range.lowerBound..<split
+                    guard !shifted.isEmpty else { return }
+                    // One rotation per run of `shiftRun` keys, as attention shares shifts over such runs; every run is
+                    // then scored by one kernel call that switches query set every `runPages` pages.
+                    let firstRun = shifted.lowerBound / runPages
+                    let runs = (shifted.upperBound - 1) / runPages - firstRun + 1
+                    var rotated = [Float](repeating: 0, count: runs * group * headDim)   // [runs, group, headDim]
+                    rotated.withUnsafeMutableBufferPointer { shiftedQueries in
+                        for run in 0..<runs {
+                            let shift = scheme.queryShift(keyStart: (firstRun + run) * runPages * Self.pageSize, queryPosition: last)
+                            rotary.rotate(queries.baseAddress!, rows: group, by: shift, into: shiftedQueries.baseAddress! + run * group * headDim)
+                        }
+                        summaries.addUpperBounds(queries: shiftedQueries.baseAddress!, rows: group, layer: request.layer, kvHead: kvHead,
+                                                 pages: shifted, pagesPerQuery: runPages, into: scores.baseAddress!)
                     }
-                    summaries.addUpperBounds(queries: shifted.baseAddress!, rows: group, layer: request.layer, kvHead: kvHead,
-                                             pages: 0..<exactFrom, pagesPerQuery: runPages, into: scores.baseAddress!)
+                }
+                guard hierarchical else { return score(0..<pageCount) }
+                // First pass: every complete super-page, with the query shift of its first key.
+                var superScores = [Float](repeating: 0, count: superPages)
+                var rotated = [Float](repeating: 0, count: superPages * group * headDim)   // [superPages, group, headDim]
+                rotated.withUnsafeMutableBufferPointer { superQueries in
+                    for superPage in 0..<superPages {
+                        let shift = scheme.queryShift(keyStart: superPage * superPageSize * Self.pageSize, queryPosition: last)
+                        rotary.rotate(queries.baseAddress!, rows: group, by: shift, into: superQueries.baseAddress! + superPage * group * headDim)
+                    }
+                    superScores.withUnsafeMutableBufferPointer { superScores in
+                        summaries.addSuperPageUpperBounds(queries: superQueries.baseAddress!, rows: group, layer: request.layer,
+                                                          kvHead: kvHead, superPages: 0..<superPages, superPagesPerQuery: 1,
+                                                          into: superScores.baseAddress!)
+                    }
+                }
+                // Second pass: the pages of the best super-pages and of the incomplete last one.
+                var expandedRanges = Self.largestIndices(superScores, count: expanded).map {
+                    ($0 * superPageSize)..<(($0 + 1) * superPageSize)
+                }
+                expandedRanges.append((superPages * superPageSize)..<pageCount)
+                for range in expandedRanges where !range.isEmpty {
+                    for page in range { scores[page] = 0 }
+                    score(range)
                 }
             }
         }
