@@ -202,3 +202,21 @@ void rag_page_bounds_f16(const float *queries, int64_t rows, int64_t headDim, co
         page_bounds_portable(q, rows, headDim, lows + first * headDim, highs + first * headDim, count, scores + first);
     }
 }
+
+// ---------------------------------------------------------------------------
+// RoPE re-rotation for shifted queries (RotaryShift).
+
+void rag_rotate_pairs(const float *v, int64_t rows, int64_t headDim, int64_t pairs, const float *cosines,
+                      const float *sines, float sign, float *out) {
+    for (int64_t r = 0; r < rows; r++) {
+        const float *x = v + r * headDim;
+        float *o = out + r * headDim;
+        for (int64_t i = 0; i < pairs; i++) {
+            const float c = cosines[i], s = sign * sines[i];
+            const float x0 = x[2 * i], x1 = x[2 * i + 1];
+            o[2 * i] = x0 * c - x1 * s;
+            o[2 * i + 1] = x0 * s + x1 * c;
+        }
+        for (int64_t d = 2 * pairs; d < headDim; d++) o[d] = x[d];
+    }
+}

@@ -106,8 +106,9 @@ final class SparseAttentionTests: XCTestCase {
 
     // MARK: Top-k pages
 
-    private func topK(_ config: LlamaConfig, cache: KVCache, count: Int, budget: Int, window: Int = 64) -> TopKPageAttention {
-        let policy = TopKPageAttention(config: config, budget: budget, window: window)
+    private func topK(_ config: LlamaConfig, cache: KVCache, count: Int, budget: Int, window: Int = 64,
+                      superPageExpansion: Int? = TopKPageAttention.defaultSuperPageExpansion) -> TopKPageAttention {
+        let policy = TopKPageAttention(config: config, budget: budget, window: window, superPageExpansion: superPageExpansion)
         for layer in 0..<config.blockCount { policy.didAppend(layer: layer, positions: 0..<count, cache: cache) }
         return policy
     }
@@ -130,7 +131,8 @@ final class SparseAttentionTests: XCTestCase {
         let config = config()
         let count = 2000
         let cache = filledCache(config, count: count)
-        let policy = topK(config, cache: cache, count: count, budget: 256, window: 100)
+        // Flat selection (every page scored), to compare with the brute-force bounds below.
+        let policy = topK(config, cache: cache, count: count, budget: 256, window: 100, superPageExpansion: nil)
         let positions = (count - 1)..<count
         let queries = randomQueries(config.queryWidth, seed: 3)
         // Plant a key aligned with KV head 1's queries in page 37: its bound must select the page.

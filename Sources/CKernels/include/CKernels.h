@@ -126,6 +126,11 @@ void rag_page_summary_merge_f16(const uint16_t *low, const uint16_t *high, int64
 void rag_page_bounds_f16(const float *queries, int64_t rows, int64_t headDim, const uint16_t *lows, const uint16_t *highs,
                          int64_t pageCount, int64_t pagesPerQuery, float *scores);
 
+/// RoPE re-rotation of `rows` head vectors [rows, headDim]: out pair i = R(θ_i) (x_2i, x_2i+1) with cos θ_i = cosines[i],
+/// sin θ_i = sign · sines[i], for i < pairs; dimensions past 2·pairs are copied (twin: the same loop, it is scalar C).
+void rag_rotate_pairs(const float *v, int64_t rows, int64_t headDim, int64_t pairs, const float *cosines,
+                      const float *sines, float sign, float *out);
+
 /// SwiGLU in place: gate[i] = silu(gate[i]) · up[i] = gate[i] / (1 + e^(−gate[i])) · up[i], for n elements
 /// (twin: Generator `SwiGLUReference`).
 void rag_swiglu(float *gate, const float *up, int64_t n);

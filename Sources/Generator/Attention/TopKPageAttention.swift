@@ -17,6 +17,9 @@ public final class TopKPageAttention: AttentionPolicy {
     public let window: Int
     public let sinks: Int
     public let denseLayers: Int
+    /// Two-level selection: the best `superPageExpansion · keep / 16` super-pages are expanded into their pages (when
+    /// there are more super-pages than that; otherwise every page is scored). nil: every candidate page is scored.
+    public let superPageExpansion: Int?
     public let scheme: PositionScheme
     public let summaries: KeyPageSummaries
     public var name: String { "topk" }
@@ -26,8 +29,9 @@ public final class TopKPageAttention: AttentionPolicy {
 
     /// `budget`: tokens of selected pages (rounded down to whole pages); `window`: recent tokens always read.
     public init(config: LlamaConfig, budget: Int = 2048, window: Int = 256, sinks: Int = 4, denseLayers: Int = 2,
-                cachePrecision: KVCachePrecision = .f32) {
+                cachePrecision: KVCachePrecision = .f32, superPageExpansion: Int? = TopKPageAttention.defaultSuperPageExpansion) {
         self.cachePrecision = cachePrecision
+        self.superPageExpansion = superPageExpansion.map { max(1, $0) }
         self.budget = max(0, budget)
         self.window = max(1, window)
         self.sinks = max(0, sinks)
@@ -92,9 +96,8 @@ public final class TopKPageAttention: AttentionPolicy {
         return segments
     }
 
-    /// How many pages the two-level selection scores per page it keeps: the best `superPageExpansion · keep / 16`
-    /// super-pages are expanded into their pages (when there are more super-pages than that; otherwise every page is scored).
-    public static let superPageExpansion = 4
+    /// Default `superPageExpansion`.
+    public static let defaultSuperPageExpansion = 4
 
     /// Σ over the group's query heads of each page's upper bound of q·k (per head, the mean query of the block's tokens).
     /// With many candidate pages, a first pass scores super-pages (16 pages) and only the pages of the best
@@ -104,8 +107,8 @@ public final class TopKPageAttention: AttentionPolicy {
         let group = request.groupSize
         let superPageSize = KeyPageSummaries.superPageSize
         let superPages = pageCount / superPageSize
-        let expanded = max(1, Self.superPageExpansion * keep / superPageSize)
-        let hierarchical = superPages > expanded
+        let expanded = max(1, (superPageExpansion ?? 0) * keep / superPageSize)
+        let hierarchical = superPageExpansion != nil && superPages > expanded
         var scores = [Float](repeating: hierarchical ? -.infinity : 0, count: pageCount)
         var queries = [Float](repeating: 0, count: group * headDim)   // [group, headDim]
         let weight = 1 / Float(tokens.count)
