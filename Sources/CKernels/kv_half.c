@@ -206,17 +206,43 @@ void rag_page_bounds_f16(const float *queries, int64_t rows, int64_t headDim, co
 // ---------------------------------------------------------------------------
 // RoPE re-rotation for shifted queries (RotaryShift).
 
+static void rotate_portable(const float *x, int64_t from, int64_t pairs, const float *cosines, const float *sines,
+                            float sign, float *o) {
+    for (int64_t i = from; i < pairs; i++) {
+        const float c = cosines[i], s = sign * sines[i];
+        const float x0 = x[2 * i], x1 = x[2 * i + 1];
+        o[2 * i] = x0 * c - x1 * s;
+        o[2 * i + 1] = x0 * s + x1 * c;
+    }
+}
+
+#if defined(__x86_64__)
+// Four pairs per step: o = x·[c0 c0 c1 c1 ..] ∓ swap(x)·[s0 s0 s1 s1 ..] (fmaddsub: even lanes subtract, odd lanes add).
+RAG_SIMD static int64_t rotate_avx2(const float *x, int64_t pairs, const float *cosines, const float *sines, float sign, float *o) {
+    const __m128 signs = _mm_set1_ps(sign);
+    int64_t i = 0;
+    for (; i + 4 <= pairs; i += 4) {
+        const __m128 c4 = _mm_loadu_ps(cosines + i), s4 = _mm_mul_ps(_mm_loadu_ps(sines + i), signs);
+        const __m256 c = _mm256_set_m128(_mm_unpackhi_ps(c4, c4), _mm_unpacklo_ps(c4, c4));
+        const __m256 s = _mm256_set_m128(_mm_unpackhi_ps(s4, s4), _mm_unpacklo_ps(s4, s4));
+        const __m256 v = _mm256_loadu_ps(x + 2 * i);
+        const __m256 swapped = _mm256_permute_ps(v, 0xB1);   // x1 x0 x3 x2 ...
+        _mm256_storeu_ps(o + 2 * i, _mm256_fmaddsub_ps(v, c, _mm256_mul_ps(swapped, s)));
+    }
+    return i;
+}
+#endif
+
 void rag_rotate_pairs(const float *v, int64_t rows, int64_t headDim, int64_t pairs, const float *cosines,
                       const float *sines, float sign, float *out) {
     for (int64_t r = 0; r < rows; r++) {
         const float *x = v + r * headDim;
         float *o = out + r * headDim;
-        for (int64_t i = 0; i < pairs; i++) {
-            const float c = cosines[i], s = sign * sines[i];
-            const float x0 = x[2 * i], x1 = x[2 * i + 1];
-            o[2 * i] = x0 * c - x1 * s;
-            o[2 * i + 1] = x0 * s + x1 * c;
-        }
+        int64_t i = 0;
+#if defined(__x86_64__)
+        if (rag_quant_kernels_use_avx2()) i = rotate_avx2(x, pairs, cosines, sines, sign, o);
+#endif
+        rotate_portable(x, i, pairs, cosines, sines, sign, o);
         for (int64_t d = 2 * pairs; d < headDim; d++) o[d] = x[d];
     }
 }

@@ -215,3 +215,28 @@ final class HalfKVCacheTests: XCTestCase {
         }
     }
 }
+
+/// The RoPE re-rotation kernel (AVX2, four pairs per step) against its portable twin, with an odd pair count and a
+/// non-rotated tail.
+final class RotatePairsKernelTests: XCTestCase {
+    override func tearDown() { rag_quant_kernels_allow_simd(1) }
+
+    func testKernelMatchesPortableTwin() {
+        var random = SeededRandom(seed: 21)
+        let rows = 3, headDim = 40, pairs = 19
+        let v = (0..<(rows * headDim)).map { _ in Float(random.nextUnit() * 4 - 2) }
+        let angles = (0..<pairs).map { _ in random.nextUnit() * 6 }
+        let cosines = angles.map { Float(cos($0)) }, sines = angles.map { Float(sin($0)) }
+        for sign: Float in [1, -1] {
+            var results: [[Float]] = []
+            for simd in [true, false] {
+                rag_quant_kernels_allow_simd(simd ? 1 : 0)
+                var out = [Float](repeating: .nan, count: rows * headDim)
+                rag_rotate_pairs(v, Int64(rows), Int64(headDim), Int64(pairs), cosines, sines, sign, &out)
+                results.append(out)
+            }
+            for i in v.indices { XCTAssertEqual(results[0][i], results[1][i], accuracy: 1e-6, "sign \(sign) element \(i)") }
+            for r in 0..<rows { XCTAssertEqual(results[0][r * headDim + 39], v[r * headDim + 39]) }
+        }
+    }
+}

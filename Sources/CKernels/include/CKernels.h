@@ -127,7 +127,8 @@ void rag_page_bounds_f16(const float *queries, int64_t rows, int64_t headDim, co
                          int64_t pageCount, int64_t pagesPerQuery, float *scores);
 
 /// RoPE re-rotation of `rows` head vectors [rows, headDim]: out pair i = R(θ_i) (x_2i, x_2i+1) with cos θ_i = cosines[i],
-/// sin θ_i = sign · sines[i], for i < pairs; dimensions past 2·pairs are copied (twin: the same loop, it is scalar C).
+/// sin θ_i = sign · sines[i], for i < pairs; dimensions past 2·pairs are copied. AVX2 (4 pairs per step) with a
+/// portable twin (rag_quant_kernels_allow_simd(0)).
 void rag_rotate_pairs(const float *v, int64_t rows, int64_t headDim, int64_t pairs, const float *cosines,
                       const float *sines, float sign, float *out);
 

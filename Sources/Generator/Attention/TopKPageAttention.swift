@@ -60,9 +60,7 @@ public final class TopKPageAttention: AttentionPolicy {
             if request.layer < denseLayers || candidates * Self.pageSize <= budget {
                 pages = Array(0..<candidates)
             } else {
-                let keep = budget / Self.pageSize
-                let scores = pageScores(request, kvHead: kvHead, tokens: tokens, pageCount: candidates, keep: keep)
-                pages = Self.largestIndices(scores, count: keep)
+                pages = selectPages(request, kvHead: kvHead, tokens: tokens, pageCount: candidates, keep: budget / Self.pageSize)
             }
             return segments(pages: pages, recentStart: recentStart, lastPosition: last)
         }
@@ -99,22 +97,23 @@ public final class TopKPageAttention: AttentionPolicy {
     /// Default `superPageExpansion`.
     public static let defaultSuperPageExpansion = 4
 
-    /// Σ over the group's query heads of each page's upper bound of q·k (per head, the mean query of the block's tokens).
-    /// With many candidate pages, a first pass scores super-pages (16 pages) and only the pages of the best
-    /// `superPageExpansion · keep / 16` of them get a score; the others stay at −∞.
-    private func pageScores(_ request: AttentionRequest, kvHead: Int, tokens: Range<Int>, pageCount: Int, keep: Int) -> [Float] {
+    /// The `keep` pages (ascending) of 0..<pageCount with the largest score: Σ over the group's query heads of the page's
+    /// upper bound of q·k (per head, the mean query of the block's tokens). With many candidate pages, a first pass scores
+    /// super-pages (16 pages) and only the pages of the best `superPageExpansion · keep / 16` of them (and of the
+    /// incomplete last super-page) are scored and compete.
+    private func selectPages(_ request: AttentionRequest, kvHead: Int, tokens: Range<Int>, pageCount: Int, keep: Int) -> [Int] {
         let headDim = request.cache.headDimension
         let group = request.groupSize
         let superPageSize = KeyPageSummaries.superPageSize
         let superPages = pageCount / superPageSize
         let expanded = max(1, (superPageExpansion ?? 0) * keep / superPageSize)
         let hierarchical = superPageExpansion != nil && superPages > expanded
-        var scores = [Float](repeating: hierarchical ? -.infinity : 0, count: pageCount)
+        var candidates: [Range<Int>] = [0..<pageCount]   // pages that get a score, ascending
         var queries = [Float](repeating: 0, count: group * headDim)   // [group, headDim]
         let weight = 1 / Float(tokens.count)
         let last = request.positions.lowerBound + tokens.upperBound - 1
         let runPages = Self.shiftRun / Self.pageSize
-        queries.withUnsafeMutableBufferPointer { queries in
+        return queries.withUnsafeMutableBufferPointer { queries in
             for g in 0..<group {
                 let head = kvHead * group + g
                 for t in tokens {
@@ -124,33 +123,35 @@ public final class TopKPageAttention: AttentionPolicy {
             }
             // Pages that attention will read with a shifted query are scored with that query, so selection and
             // attention see the same (in-range) positions; pages from `exactFrom` on need no rotation.
-            var exactFrom = pageCount
-            while exactFrom > 0 && scheme.queryShift(keyStart: (exactFrom - 1) * Self.pageSize, queryPosition: last) == 0 {
-                exactFrom -= 1
+            // The shift is 0 exactly for the pages within the exact neighbourhood, a suffix of the candidates: binary search.
+            var low = 0, high = pageCount   // exactFrom in low...high
+            while low < high {
+                let middle = (low + high) / 2
+                if scheme.queryShift(keyStart: middle * Self.pageSize, queryPosition: last) == 0 { high = middle } else { low = middle + 1 }
             }
-            scores.withUnsafeMutableBufferPointer { scores in
-                /// Scores the pages of `range` (its start a multiple of `runPages`) into `scores`.
-                func score(_ range: Range<Int>) {
-                    let split = min(max(exactFrom, range.lowerBound), range.upperBound)
-                    summaries.addUpperBounds(queries: queries.baseAddress!, rows: group, layer: request.layer, kvHead: kvHead,
-                                             pages: split..<range.upperBound, into: scores.baseAddress!)
-                    let shifted = range.lowerBound..<split
-                    guard !shifted.isEmpty else { return }
-                    // One rotation per run of `shiftRun` keys, as attention shares shifts over such runs; every run is
-                    // then scored by one kernel call that switches query set every `runPages` pages.
-                    let firstRun = shifted.lowerBound / runPages
-                    let runs = (shifted.upperBound - 1) / runPages - firstRun + 1
-                    var rotated = [Float](repeating: 0, count: runs * group * headDim)   // [runs, group, headDim]
-                    rotated.withUnsafeMutableBufferPointer { shiftedQueries in
-                        for run in 0..<runs {
-                            let shift = scheme.queryShift(keyStart: (firstRun + run) * runPages * Self.pageSize, queryPosition: last)
-                            rotary.rotate(queries.baseAddress!, rows: group, by: shift, into: shiftedQueries.baseAddress! + run * group * headDim)
-                        }
-                        summaries.addUpperBounds(queries: shiftedQueries.baseAddress!, rows: group, layer: request.layer, kvHead: kvHead,
-                                                 pages: shifted, pagesPerQuery: runPages, into: scores.baseAddress!)
+            let exactFrom = low
+            /// Adds the bounds of the pages of `range` (its start a multiple of `runPages`) to `scores` (indexed by page).
+            func score(_ range: Range<Int>, into scores: UnsafeMutablePointer<Float>) {
+                let split = min(max(exactFrom, range.lowerBound), range.upperBound)
+                summaries.addUpperBounds(queries: queries.baseAddress!, rows: group, layer: request.layer, kvHead: kvHead,
+                                         pages: split..<range.upperBound, into: scores)
+                let shifted = range.lowerBound..<split
+                guard !shifted.isEmpty else { return }
+                // One rotation per run of `shiftRun` keys, as attention shares shifts over such runs; every run is
+                // then scored by one kernel call that switches query set every `runPages` pages.
+                let firstRun = shifted.lowerBound / runPages
+                let runs = (shifted.upperBound - 1) / runPages - firstRun + 1
+                var rotated = [Float](repeating: 0, count: runs * group * headDim)   // [runs, group, headDim]
+                rotated.withUnsafeMutableBufferPointer { shiftedQueries in
+                    for run in 0..<runs {
+                        let shift = scheme.queryShift(keyStart: (firstRun + run) * runPages * Self.pageSize, queryPosition: last)
+                        rotary.rotate(queries.baseAddress!, rows: group, by: shift, into: shiftedQueries.baseAddress! + run * group * headDim)
                     }
+                    summaries.addUpperBounds(queries: shiftedQueries.baseAddress!, rows: group, layer: request.layer, kvHead: kvHead,
+                                             pages: shifted, pagesPerQuery: runPages, into: scores)
                 }
-                guard hierarchical else { return score(0..<pageCount) }
+            }
+            if hierarchical {
                 // First pass: every complete super-page, with the query shift of its first key.
                 var superScores = [Float](repeating: 0, count: superPages)
                 var rotated = [Float](repeating: 0, count: superPages * group * headDim)   // [superPages, group, headDim]
@@ -166,17 +167,23 @@ public final class TopKPageAttention: AttentionPolicy {
                     }
                 }
                 // Second pass: the pages of the best super-pages and of the incomplete last one.
-                var expandedRanges = Self.largestIndices(superScores, count: expanded).map {
-                    ($0 * superPageSize)..<(($0 + 1) * superPageSize)
-                }
-                expandedRanges.append((superPages * superPageSize)..<pageCount)
-                for range in expandedRanges where !range.isEmpty {
-                    for page in range { scores[page] = 0 }
-                    score(range)
+                candidates = Self.largestIndices(superScores, count: expanded).map { ($0 * superPageSize)..<(($0 + 1) * superPageSize) }
+                candidates.append((superPages * superPageSize)..<pageCount)
+            }
+            // Scores of the candidate pages, packed in candidate order.
+            var packed = [Float](repeating: 0, count: candidates.reduce(0) { $0 + $1.count })
+            packed.withUnsafeMutableBufferPointer { packed in
+                var offset = 0
+                for range in candidates where !range.isEmpty {
+                    score(range, into: packed.baseAddress! + offset - range.lowerBound)
+                    offset += range.count
                 }
             }
+            let chosen = Self.largestIndices(packed, count: keep)   // ascending positions in `packed`
+            guard hierarchical else { return chosen }
+            let pages = candidates.flatMap { $0 }
+            return chosen.map { pages[$0] }
         }
-        return scores
     }
 
     /// Indices of the `count` largest scores, ascending (ties: lower index first).
