@@ -28,7 +28,7 @@ public final class TopKPageAttention: AttentionPolicy {
     private let rotary: RotaryShift
 
     /// `budget`: tokens of selected pages (rounded down to whole pages); `window`: recent tokens always read.
-    public init(config: LlamaConfig, budget: Int = 2048, window: Int = 256, sinks: Int = 4, denseLayers: Int = 2,
+    public init(config: LlamaConfig, budget: Int = 1536, window: Int = 256, sinks: Int = 4, denseLayers: Int = 2,
                 cachePrecision: KVCachePrecision = .f32, superPageExpansion: Int? = TopKPageAttention.defaultSuperPageExpansion) {
         self.cachePrecision = cachePrecision
         self.superPageExpansion = superPageExpansion.map { max(1, $0) }
