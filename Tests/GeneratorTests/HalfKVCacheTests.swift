@@ -200,18 +200,19 @@ final class HalfKVCacheTests: XCTestCase {
     /// Super-page bounds (16 pages) hold for every key of the super-page, on an fp16 cache.
     func testSuperPageBoundsHoldForEveryKey() {
         let config = config(heads: 2, kvHeads: 1, headDim: 32, layers: 1)
-        let count = 600
+        let span = KeyPageSummaries.pageSize * KeyPageSummaries.superPageSize   // positions per super-page
+        let count = 2 * span + 88
         let cache = filledCache(config, count: count, precision: .f16)
         let summaries = KeyPageSummaries(layerCount: 1, kvHeadCount: 1, headDimension: 32)
-        for piece in [0..<100, 100..<101, 101..<600] { summaries.update(layer: 0, positions: piece, cache: cache) }
+        for piece in [0..<100, 100..<101, 101..<count] { summaries.update(layer: 0, positions: piece, cache: cache) }
         let query = random(32, seed: 16)
         var bounds = [Float](repeating: 0, count: 2)
         summaries.addSuperPageUpperBounds(queries: query, rows: 1, layer: 0, kvHead: 0, superPages: 0..<2, into: &bounds)
         var key = [Float](repeating: 0, count: 32)
-        for position in 0..<512 {
+        for position in 0..<(2 * span) {
             cache.loadKey(layer: 0, kvHead: 0, slot: position, into: &key)
             let dot = zip(query, key).map(*).reduce(0, +)
-            XCTAssertLessThanOrEqual(dot, bounds[position / 256] + 1e-4)
+            XCTAssertLessThanOrEqual(dot, bounds[position / span] + 1e-4)
         }
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 
 /// Query-aware page selection (Quest, Tang et al. 2024) over the full KV cache.
 ///
-/// Keys are grouped in pages of 16 positions with per-channel key minima/maxima (`KeyPageSummaries`). For a block of
+/// Keys are grouped in pages of `pageSize` (32) positions with per-channel key minima/maxima (`KeyPageSummaries`). For a block of
 /// queries and a KV head, every page before the recent window is scored by the upper bound of q·k summed over the
 /// query heads of the KV group (the block's mean query per head when the block has several tokens); the best pages
 /// within `budget` tokens, the `sinks` first positions and the last `window` positions are attended exactly

@@ -70,6 +70,7 @@ enum BenchAttention {
         if let budget = settings.budget { report["budget"] = budget }
         if settings.kind == .topk {
             report["page_summary_bytes_per_token"] = KeyPageSummaries.bytesPerPosition(layers: config.blockCount, kvWidth: config.kvWidth)
+            report["page_size"] = TopKPageAttention.pageSize
         }
         invocation.console.result(try JSONOutput.line(report))
     }

@@ -55,6 +55,7 @@ enum BenchPerplexity {
         if let topk = attention as? TopKPageAttention {
             report["budget"] = topk.budget
             report["window"] = topk.window
+            report["page_size"] = TopKPageAttention.pageSize
         } else if let window = attention as? SlidingWindowAttention {
             report["window"] = window.window
         }
