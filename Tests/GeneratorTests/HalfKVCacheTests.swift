@@ -107,6 +107,37 @@ final class HalfKVCacheTests: XCTestCase {
         }
     }
 
+    /// The sliding window on an fp16 ring cache equals the window on an fp16 linear cache (same rounded numbers; the ring
+    /// is written through `slot(of:)`, so later positions overwrite earlier ones as in generation).
+    func testWindowOnHalfRingEqualsHalfLinear() {
+        let config = config()
+        let count = 900, window = 40, batch = 32, headDim = config.headDimension
+        let policy = SlidingWindowAttention(config: config, sinks: 4, window: window, cachePrecision: .f16)
+        let ring = policy.makeCache(config: config, positions: count, batchSize: batch)
+        XCTAssertEqual(ring.precision, .f16)
+        XCTAssertNotNil(ring.ringStart)
+        let linear = KVCache(config: config, capacity: count, precision: .f16)
+        for layer in 0..<config.blockCount {
+            for h in 0..<config.headCountKV {
+                let keys = random(count * headDim, seed: UInt64(10 * layer + h)), values = random(count * headDim, seed: UInt64(10 * layer + h + 5))
+                linear.store(layer: layer, kvHead: h, slot: 0, keys: keys, values: values, rows: count)
+                keys.withUnsafeBufferPointer { k in
+                    values.withUnsafeBufferPointer { v in
+                        for position in 0..<count {
+                            ring.store(layer: layer, kvHead: h, slot: ring.slot(of: position), keys: k.baseAddress! + position * headDim,
+                                       values: v.baseAddress! + position * headDim)
+                        }
+                    }
+                }
+            }
+        }
+        let positions = (count - batch)..<count
+        let queries = random(batch * config.queryWidth, seed: 9)
+        let fromLinear = attend(policy, config: config, cache: linear, queries: queries, positions: positions, layer: 1)
+        let fromRing = attend(policy, config: config, cache: ring, queries: queries, positions: positions, layer: 1)
+        XCTAssertLessThan(zip(fromLinear, fromRing).map { abs($0 - $1) }.max()!, 1e-6)
+    }
+
     /// fp16 vs fp32 storage of the same keys/values. Each stored number moves by at most 2^-11 relative (≤ 9.8e-4 for
     /// |x| < 2); with |q_d| < 2, 64 channels and scale 1/8 a score moves by ≤ 0.125 · 64 · 2 · 2 · 4.9e-4 ≈ 0.016 (≈ 1.6 %
     /// change of a softmax weight), so the output (a weighted mean of values in [−2, 2)) moves by ≲ 2 · 0.032 + 9.8e-4 ≈ 0.065
