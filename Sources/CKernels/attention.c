@@ -1,5 +1,6 @@
 // FlashAttention-style key-block update with an online softmax, portable C and AVX2/FMA paths.
 #include "CKernels.h"
+#include "half_convert.h"
 
 #include <math.h>
 
@@ -7,13 +8,18 @@
 #include <immintrin.h>
 #endif
 
-static void block_row_portable(const float *q, int64_t headDim, const float *keys, const float *values, int64_t n,
-                               float scale, float *m, float *l, float *acc, float *scores) {
+// Element i of a key/value block stored as fp32 (half = 0) or IEEE fp16 (half = 1).
+static inline __attribute__((always_inline)) float load1(const void *p, int64_t i, int half) {
+    return half ? rag_half_bits_to_float(((const uint16_t *)p)[i]) : ((const float *)p)[i];
+}
+
+static inline __attribute__((always_inline))
+void block_row_portable(const float *q, int64_t headDim, const void *keys, const void *values, int64_t n,
+                        float scale, float *m, float *l, float *acc, float *scores, int half) {
     float blockMax = -INFINITY;
     for (int64_t j = 0; j < n; j++) {
-        const float *k = keys + j * headDim;
         float s = 0;
-        for (int64_t d = 0; d < headDim; d++) s += q[d] * k[d];
+        for (int64_t d = 0; d < headDim; d++) s += q[d] * load1(keys, j * headDim + d, half);
         s *= scale;
         scores[j] = s;
         if (s > blockMax) blockMax = s;
@@ -25,15 +31,21 @@ static void block_row_portable(const float *q, int64_t headDim, const float *key
     for (int64_t j = 0; j < n; j++) {
         const float p = expf(scores[j] - newMax);
         sum += p;
-        const float *v = values + j * headDim;
-        for (int64_t d = 0; d < headDim; d++) acc[d] += p * v[d];
+        for (int64_t d = 0; d < headDim; d++) acc[d] += p * load1(values, j * headDim + d, half);
     }
     *m = newMax;
     *l = sum;
 }
 
 #if defined(__x86_64__)
-#define RAG_SIMD __attribute__((target("avx2,fma")))
+#define RAG_SIMD __attribute__((target("avx2,fma,f16c")))
+#define RAG_INLINE __attribute__((always_inline)) inline
+
+// 8 consecutive elements from element i of a block stored as fp32 (half = 0) or fp16 (half = 1, F16C conversion).
+RAG_SIMD static RAG_INLINE __m256 load8(const void *p, int64_t i, int half) {
+    return half ? _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)p + i)))
+                : _mm256_loadu_ps((const float *)p + i);
+}
 
 RAG_SIMD static inline float hsum(__m256 v) {
     __m128 lo = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -74,23 +86,23 @@ RAG_SIMD static inline __m128 hsum4(__m256 a, __m256 b, __m256 c, __m256 d) {
 }
 
 // headDim == 64: the query and the accumulator each live in 8 registers.
-RAG_SIMD static void block_row_avx2_64(const float *q, const float *keys, const float *values, int64_t n,
-                                       float scale, float *m, float *l, float *acc, float *scores) {
+RAG_SIMD static RAG_INLINE void block_row_avx2_64(const float *q, const void *keys, const void *values, int64_t n,
+                                                  float scale, float *m, float *l, float *acc, float *scores, int half) {
     __m256 qv[8];
     for (int i = 0; i < 8; i++) qv[i] = _mm256_loadu_ps(q + 8 * i);
     int64_t j = 0;
     __m256 blockMaxV = _mm256_set1_ps(-INFINITY);
     for (; j + 4 <= n; j += 4) {
-        const float *k = keys + j * 64;
-        __m256 a0 = _mm256_mul_ps(qv[0], _mm256_loadu_ps(k));
-        __m256 a1 = _mm256_mul_ps(qv[0], _mm256_loadu_ps(k + 64));
-        __m256 a2 = _mm256_mul_ps(qv[0], _mm256_loadu_ps(k + 128));
-        __m256 a3 = _mm256_mul_ps(qv[0], _mm256_loadu_ps(k + 192));
+        const int64_t k = j * 64;
+        __m256 a0 = _mm256_mul_ps(qv[0], load8(keys, k, half));
+        __m256 a1 = _mm256_mul_ps(qv[0], load8(keys, k + 64, half));
+        __m256 a2 = _mm256_mul_ps(qv[0], load8(keys, k + 128, half));
+        __m256 a3 = _mm256_mul_ps(qv[0], load8(keys, k + 192, half));
         for (int i = 1; i < 8; i++) {
-            a0 = _mm256_fmadd_ps(qv[i], _mm256_loadu_ps(k + 8 * i), a0);
-            a1 = _mm256_fmadd_ps(qv[i], _mm256_loadu_ps(k + 64 + 8 * i), a1);
-            a2 = _mm256_fmadd_ps(qv[i], _mm256_loadu_ps(k + 128 + 8 * i), a2);
-            a3 = _mm256_fmadd_ps(qv[i], _mm256_loadu_ps(k + 192 + 8 * i), a3);
+            a0 = _mm256_fmadd_ps(qv[i], load8(keys, k + 8 * i, half), a0);
+            a1 = _mm256_fmadd_ps(qv[i], load8(keys, k + 64 + 8 * i, half), a1);
+            a2 = _mm256_fmadd_ps(qv[i], load8(keys, k + 128 + 8 * i, half), a2);
+            a3 = _mm256_fmadd_ps(qv[i], load8(keys, k + 192 + 8 * i, half), a3);
         }
         const __m128 s = _mm_mul_ps(hsum4(a0, a1, a2, a3), _mm_set1_ps(scale));
         _mm_storeu_ps(scores + j, s);
@@ -103,9 +115,9 @@ RAG_SIMD static void block_row_avx2_64(const float *q, const float *keys, const 
         for (int i = 0; i < 4 && j >= 4; i++) if (lanes[i] > blockMax) blockMax = lanes[i];
     }
     for (; j < n; j++) {
-        const float *k = keys + j * 64;
-        __m256 a = _mm256_mul_ps(qv[0], _mm256_loadu_ps(k));
-        for (int i = 1; i < 8; i++) a = _mm256_fmadd_ps(qv[i], _mm256_loadu_ps(k + 8 * i), a);
+        const int64_t k = j * 64;
+        __m256 a = _mm256_mul_ps(qv[0], load8(keys, k, half));
+        for (int i = 1; i < 8; i++) a = _mm256_fmadd_ps(qv[i], load8(keys, k + 8 * i, half), a);
         const float s = hsum(a) * scale;
         scores[j] = s;
         if (s > blockMax) blockMax = s;
@@ -132,8 +144,7 @@ RAG_SIMD static void block_row_avx2_64(const float *q, const float *keys, const 
     for (int i = 0; i < 8; i++) r[i] = _mm256_mul_ps(_mm256_loadu_ps(acc + 8 * i), c);
     for (int64_t u = 0; u < n; u++) {
         const __m256 p = _mm256_broadcast_ss(scores + u);
-        const float *v = values + u * 64;
-        for (int i = 0; i < 8; i++) r[i] = _mm256_fmadd_ps(p, _mm256_loadu_ps(v + 8 * i), r[i]);
+        for (int i = 0; i < 8; i++) r[i] = _mm256_fmadd_ps(p, load8(values, u * 64 + 8 * i, half), r[i]);
     }
     for (int i = 0; i < 8; i++) _mm256_storeu_ps(acc + 8 * i, r[i]);
     *m = newMax;
@@ -153,20 +164,20 @@ RAG_SIMD static int64_t log_sum_exp_avx2(const float *x, int64_t n, float maximu
 }
 
 // headDim a multiple of 8.
-RAG_SIMD static void block_row_avx2(const float *q, int64_t headDim, const float *keys, const float *values, int64_t n,
-                                    float scale, float *m, float *l, float *acc, float *scores) {
+RAG_SIMD static RAG_INLINE void block_row_avx2(const float *q, int64_t headDim, const void *keys, const void *values, int64_t n,
+                                               float scale, float *m, float *l, float *acc, float *scores, int half) {
     float blockMax = -INFINITY;
     int64_t j = 0;
     // Four keys at a time share each query load.
     for (; j + 4 <= n; j += 4) {
-        const float *k0 = keys + j * headDim;
+        const int64_t k0 = j * headDim;
         __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
         for (int64_t d = 0; d < headDim; d += 8) {
             const __m256 qv = _mm256_loadu_ps(q + d);
-            a0 = _mm256_fmadd_ps(qv, _mm256_loadu_ps(k0 + d), a0);
-            a1 = _mm256_fmadd_ps(qv, _mm256_loadu_ps(k0 + headDim + d), a1);
-            a2 = _mm256_fmadd_ps(qv, _mm256_loadu_ps(k0 + 2 * headDim + d), a2);
-            a3 = _mm256_fmadd_ps(qv, _mm256_loadu_ps(k0 + 3 * headDim + d), a3);
+            a0 = _mm256_fmadd_ps(qv, load8(keys, k0 + d, half), a0);
+            a1 = _mm256_fmadd_ps(qv, load8(keys, k0 + headDim + d, half), a1);
+            a2 = _mm256_fmadd_ps(qv, load8(keys, k0 + 2 * headDim + d, half), a2);
+            a3 = _mm256_fmadd_ps(qv, load8(keys, k0 + 3 * headDim + d, half), a3);
         }
         const float s0 = hsum(a0) * scale, s1 = hsum(a1) * scale, s2 = hsum(a2) * scale, s3 = hsum(a3) * scale;
         scores[j] = s0; scores[j + 1] = s1; scores[j + 2] = s2; scores[j + 3] = s3;
@@ -174,9 +185,8 @@ RAG_SIMD static void block_row_avx2(const float *q, int64_t headDim, const float
         if (b > blockMax) blockMax = b;
     }
     for (; j < n; j++) {
-        const float *k = keys + j * headDim;
         __m256 a = _mm256_setzero_ps();
-        for (int64_t d = 0; d < headDim; d += 8) a = _mm256_fmadd_ps(_mm256_loadu_ps(q + d), _mm256_loadu_ps(k + d), a);
+        for (int64_t d = 0; d < headDim; d += 8) a = _mm256_fmadd_ps(_mm256_loadu_ps(q + d), load8(keys, j * headDim + d, half), a);
         const float s = hsum(a) * scale;
         scores[j] = s;
         if (s > blockMax) blockMax = s;
@@ -196,20 +206,29 @@ RAG_SIMD static void block_row_avx2(const float *q, int64_t headDim, const float
         for (int64_t i = 0; i < width / 8; i++) r[i] = _mm256_mul_ps(_mm256_loadu_ps(acc + d0 + 8 * i), c);
         for (int64_t t = 0; t < n; t++) {
             const __m256 p = _mm256_set1_ps(scores[t]);
-            const float *v = values + t * headDim + d0;
-            for (int64_t i = 0; i < width / 8; i++) r[i] = _mm256_fmadd_ps(p, _mm256_loadu_ps(v + 8 * i), r[i]);
+            for (int64_t i = 0; i < width / 8; i++) r[i] = _mm256_fmadd_ps(p, load8(values, t * headDim + d0 + 8 * i, half), r[i]);
         }
         for (int64_t i = 0; i < width / 8; i++) _mm256_storeu_ps(acc + d0 + 8 * i, r[i]);
     }
     *m = newMax;
     *l = sum;
 }
+// Specializations by storage type (the always-inline row kernels above need a caller compiled for AVX2).
+RAG_SIMD static void row64_f32(const float *q, const void *k, const void *v, int64_t n, float scale, float *m, float *l,
+                               float *acc, float *scores) { block_row_avx2_64(q, k, v, n, scale, m, l, acc, scores, 0); }
+RAG_SIMD static void row64_f16(const float *q, const void *k, const void *v, int64_t n, float scale, float *m, float *l,
+                               float *acc, float *scores) { block_row_avx2_64(q, k, v, n, scale, m, l, acc, scores, 1); }
+RAG_SIMD static void row_f32(const float *q, int64_t headDim, const void *k, const void *v, int64_t n, float scale, float *m,
+                             float *l, float *acc, float *scores) { block_row_avx2(q, headDim, k, v, n, scale, m, l, acc, scores, 0); }
+RAG_SIMD static void row_f16(const float *q, int64_t headDim, const void *k, const void *v, int64_t n, float scale, float *m,
+                             float *l, float *acc, float *scores) { block_row_avx2(q, headDim, k, v, n, scale, m, l, acc, scores, 1); }
 #endif
 
-void rag_attention_block(const float *q, int64_t rows, int64_t headDim,
-                         const float *keys, const float *values, int64_t keyCount,
-                         const int64_t *limits, float scale,
-                         float *m, float *l, float *acc, float *scores) {
+// The row loop shared by both storage types; `half` is a compile-time constant in each caller, so the row kernels
+// are specialized (no per-element branch).
+static inline __attribute__((always_inline))
+void attention_block(const float *q, int64_t rows, int64_t headDim, const void *keys, const void *values, int64_t keyCount,
+                     const int64_t *limits, float scale, float *m, float *l, float *acc, float *scores, int half) {
 #if defined(__x86_64__)
     const int simd = rag_quant_kernels_use_avx2() && headDim % 8 == 0;
 #endif
@@ -222,16 +241,30 @@ void rag_attention_block(const float *q, int64_t rows, int64_t headDim,
         if (n <= 0) continue;
 #if defined(__x86_64__)
         if (simd && headDim == 64) {
-            block_row_avx2_64(q + r * headDim, keys, values, n, scale, m + r, l + r, acc + r * headDim, scores);
+            (half ? row64_f16 : row64_f32)(q + r * headDim, keys, values, n, scale, m + r, l + r, acc + r * headDim, scores);
             continue;
         }
         if (simd) {
-            block_row_avx2(q + r * headDim, headDim, keys, values, n, scale, m + r, l + r, acc + r * headDim, scores);
+            (half ? row_f16 : row_f32)(q + r * headDim, headDim, keys, values, n, scale, m + r, l + r, acc + r * headDim, scores);
             continue;
         }
 #endif
-        block_row_portable(q + r * headDim, headDim, keys, values, n, scale, m + r, l + r, acc + r * headDim, scores);
+        block_row_portable(q + r * headDim, headDim, keys, values, n, scale, m + r, l + r, acc + r * headDim, scores, half);
     }
+}
+
+void rag_attention_block(const float *q, int64_t rows, int64_t headDim,
+                         const float *keys, const float *values, int64_t keyCount,
+                         const int64_t *limits, float scale,
+                         float *m, float *l, float *acc, float *scores) {
+    attention_block(q, rows, headDim, keys, values, keyCount, limits, scale, m, l, acc, scores, 0);
+}
+
+void rag_attention_block_f16(const float *q, int64_t rows, int64_t headDim,
+                             const uint16_t *keys, const uint16_t *values, int64_t keyCount,
+                             const int64_t *limits, float scale,
+                             float *m, float *l, float *acc, float *scores) {
+    attention_block(q, rows, headDim, keys, values, keyCount, limits, scale, m, l, acc, scores, 1);
 }
 
 #if defined(__x86_64__)

@@ -25,7 +25,7 @@ public struct PerplexityEvaluator {
 
     public func evaluate(_ ids: [Int32], progress: (Int) -> Void = { _ in }) throws(GeneratorError) -> Result {
         let windows = ids.count / window
-        let cache = model.makeCache(capacity: window)
+        let cache = KVCache(config: model.config, capacity: window, precision: attention.cachePrecision)
         let scratch = model.makeScratch(maxTokens: min(batchSize, window))
         var totalNLL: Double = 0
         var scored = 0

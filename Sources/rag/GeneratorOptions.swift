@@ -10,6 +10,7 @@ enum GeneratorOptions {
         OptionSpec("attention", value: "POLICY", help: "attention policy: dense | window | topk (default dense)"),
         OptionSpec("window", value: "W", help: "recent tokens attended by window/topk"),
         OptionSpec("attention-budget", value: "B", help: "tokens attended by topk besides sinks and window"),
+        OptionSpec("kv-cache", value: "f32|f16", help: "KV cache element type (default f32; f16 halves the cache)"),
     ]
 
     static func sampling(_ arguments: ParsedArguments, defaultMaxTokens: Int) throws -> Retrieval.GenerationOptions {
@@ -38,7 +39,8 @@ enum GeneratorOptions {
         if kind == .window && budget != nil {
             throw UsageError(message: "--\(budgetOption) applies to --attention topk (window attends sinks + --window only)", command: arguments.command)
         }
-        return AttentionSettings(kind: kind, window: window, budget: budget)
+        let kvCache = try arguments.choice("kv-cache", from: KVCachePrecision.allCases.map(\.rawValue), default: "f32")
+        return AttentionSettings(kind: kind, window: window, budget: budget, kvCache: KVCachePrecision(rawValue: kvCache)!)
     }
 }
 
@@ -47,30 +49,34 @@ struct AttentionSettings: Sendable {
     enum Kind: String, CaseIterable, Sendable {
         case dense, window, topk
     }
-    /// Defaults: window keeps 4 sinks + 2,048 recent tokens; topk reads 4 sinks + 256 recent tokens + 2,048 tokens of pages.
+    /// Defaults: window keeps 4 sinks + 2,048 recent tokens; topk reads 4 sinks + 256 recent tokens + 1,536 tokens of pages
+    /// (perplexity within 3 % of dense at 4K and 8K: benchmarks/attention.md).
     static let defaultSlidingWindow = 2048
     static let defaultTopKWindow = 256
-    static let defaultTopKBudget = 2048
+    static let defaultTopKBudget = 1536
 
     var kind: Kind
     /// --window (nil: the policy's default).
     var window: Int?
     /// Top-k token budget (nil: the default).
     var budget: Int?
+    /// --kv-cache: element type of the policy's KV cache.
+    var kvCache: KVCachePrecision = .f32
 
     /// A fresh policy for one sequence of a model with `config`; fails when the window does not fit the trained context.
     func makePolicy(config: LlamaConfig) throws -> AttentionPolicy {
         switch kind {
         case .dense:
-            return DenseAttention()
+            return DenseAttention(cachePrecision: kvCache)
         case .window:
             let window = self.window ?? Self.defaultSlidingWindow
             try check(window: window, config: config)
-            return SlidingWindowAttention(config: config, sinks: 4, window: window)
+            return SlidingWindowAttention(config: config, sinks: 4, window: window, cachePrecision: kvCache)
         case .topk:
             let window = self.window ?? Self.defaultTopKWindow
             try check(window: window, config: config)
-            return TopKPageAttention(config: config, budget: budget ?? Self.defaultTopKBudget, window: window)
+            return TopKPageAttention(config: config, budget: budget ?? Self.defaultTopKBudget, window: window,
+                                     cachePrecision: kvCache)
         }
     }
 

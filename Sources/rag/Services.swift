@@ -31,7 +31,7 @@ extension Services {
         let chosen = try GeneratorOptions.attention(invocation.arguments)
         let explicit = invocation.arguments.string("attention") != nil
         return LocalGenerator(loaded: loaded, attention: try chosen.makePolicy(config: loaded.model.config),
-                              longPromptAttention: explicit ? nil : try AttentionSettings(kind: .topk, window: nil, budget: nil)
+                              longPromptAttention: explicit ? nil : try AttentionSettings(kind: .topk, window: nil, budget: nil, kvCache: chosen.kvCache)
                                   .makePolicy(config: loaded.model.config))
     }
 }

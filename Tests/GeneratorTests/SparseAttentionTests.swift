@@ -106,8 +106,9 @@ final class SparseAttentionTests: XCTestCase {
 
     // MARK: Top-k pages
 
-    private func topK(_ config: LlamaConfig, cache: KVCache, count: Int, budget: Int, window: Int = 64) -> TopKPageAttention {
-        let policy = TopKPageAttention(config: config, budget: budget, window: window)
+    private func topK(_ config: LlamaConfig, cache: KVCache, count: Int, budget: Int, window: Int = 64,
+                      superPageExpansion: Int? = TopKPageAttention.defaultSuperPageExpansion) -> TopKPageAttention {
+        let policy = TopKPageAttention(config: config, budget: budget, window: window, superPageExpansion: superPageExpansion)
         for layer in 0..<config.blockCount { policy.didAppend(layer: layer, positions: 0..<count, cache: cache) }
         return policy
     }
@@ -130,41 +131,43 @@ final class SparseAttentionTests: XCTestCase {
         let config = config()
         let count = 2000
         let cache = filledCache(config, count: count)
-        let policy = topK(config, cache: cache, count: count, budget: 256, window: 100)
+        // Flat selection (every page scored), to compare with the brute-force bounds below.
+        let policy = topK(config, cache: cache, count: count, budget: 256, window: 100, superPageExpansion: nil)
         let positions = (count - 1)..<count
         let queries = randomQueries(config.queryWidth, seed: 3)
         // Plant a key aligned with KV head 1's queries in page 37: its bound must select the page.
-        let planted = cache.keys(layer: 2, kvHead: 1) + (37 * 16 + 5) * headDim
+        let page = KeyPageSummaries.pageSize
+        let planted = cache.keys(layer: 2, kvHead: 1) + (37 * page + 5) * headDim
         for d in 0..<headDim {
             planted[d] = 3 * (queries[3 * headDim + d] + queries[4 * headDim + d] + queries[5 * headDim + d])
         }
-        policy.didAppend(layer: 2, positions: (37 * 16 + 5)..<(37 * 16 + 6), cache: cache)
+        policy.didAppend(layer: 2, positions: (37 * page + 5)..<(37 * page + 6), cache: cache)
         let output = run(policy, config: config, cache: cache, queries: queries, positions: positions, layer: 2)
 
         for kvHead in 0..<2 {
             // Recompute the selection from the bounds by brute force: per head, each page's bound minus the head's
             // best bound; a page's score is the largest over the group's three heads.
-            let recentStart = (count - 1 - 100) / 16 * 16
-            let pageCount = recentStart / 16
+            let recentStart = (count - 1 - 100) / page * page
+            let pageCount = recentStart / page
             var bounds = [Double](repeating: -.infinity, count: pageCount)
             let keys = cache.keys(layer: 2, kvHead: kvHead)
             for g in 0..<3 {
                 let q = queries[((kvHead * 3 + g) * headDim)...]
                 var headBounds = [Double](repeating: 0, count: pageCount)
-                for page in 0..<pageCount {
+                for index in 0..<pageCount {
                     for d in 0..<headDim {
-                        let column = (0..<16).map { Double(keys[(page * 16 + $0) * headDim + d]) }
+                        let column = (0..<page).map { Double(keys[(index * page + $0) * headDim + d]) }
                         let qd = Double(q[q.startIndex + d])
-                        headBounds[page] += max(qd * column.min()!, qd * column.max()!)
+                        headBounds[index] += max(qd * column.min()!, qd * column.max()!)
                     }
                 }
                 let best = headBounds.max()!
-                for page in 0..<pageCount { bounds[page] = max(bounds[page], headBounds[page] - best) }
+                for index in 0..<pageCount { bounds[index] = max(bounds[index], headBounds[index] - best) }
             }
-            let chosen = bounds.indices.sorted { bounds[$0] > bounds[$1] }.prefix(16).sorted()
+            let chosen = bounds.indices.sorted { bounds[$0] > bounds[$1] }.prefix(256 / page).sorted()
             if kvHead == 1 { XCTAssertTrue(chosen.contains(37), "planted page not chosen: \(chosen)") }
             var ranges: [Range<Int>] = chosen.first == 0 ? [] : [0..<4]
-            ranges += chosen.map { ($0 * 16)..<($0 * 16 + 16) }
+            ranges += chosen.map { ($0 * page)..<($0 * page + page) }
             ranges.append(recentStart..<count)
             for g in 0..<3 {
                 let offset = (kvHead * 3 + g) * headDim
@@ -209,33 +212,34 @@ final class SparseAttentionTests: XCTestCase {
         let summaries = KeyPageSummaries(layerCount: 1, kvHeadCount: 2, headDimension: headDim)
         // Appended in uneven pieces (pages entered mid-way are rebuilt).
         for piece in [0..<7, 7..<40, 40..<41, 41..<100] { summaries.update(layer: 0, positions: piece, cache: cache) }
+        let pages = (count + KeyPageSummaries.pageSize - 1) / KeyPageSummaries.pageSize
         let query = randomQueries(headDim, seed: 4)
-        var bounds = [Float](repeating: 0, count: 7)
+        var bounds = [Float](repeating: 0, count: pages)
         query.withUnsafeBufferPointer { q in
             bounds.withUnsafeMutableBufferPointer { b in
-                summaries.addUpperBounds(query: q.baseAddress!, layer: 0, kvHead: 1, pageCount: 7, into: b.baseAddress!)
+                summaries.addUpperBounds(query: q.baseAddress!, layer: 0, kvHead: 1, pageCount: pages, into: b.baseAddress!)
             }
         }
         let keys = cache.keys(layer: 0, kvHead: 1)
         for position in 0..<count {
             var dot: Float = 0
             for d in 0..<headDim { dot += query[d] * keys[position * headDim + d] }
-            XCTAssertLessThanOrEqual(dot, bounds[position / 16] + 1e-4)
+            XCTAssertLessThanOrEqual(dot, bounds[position / KeyPageSummaries.pageSize] + 1e-4)
         }
         // Several queries in one pass: the sum of their single-query bounds.
         let queries = randomQueries(3 * headDim, seed: 5)
-        var together = [Float](repeating: 0, count: 7), separately = [Float](repeating: 0, count: 7)
+        var together = [Float](repeating: 0, count: pages), separately = [Float](repeating: 0, count: pages)
         queries.withUnsafeBufferPointer { q in
             together.withUnsafeMutableBufferPointer { b in
-                summaries.addUpperBounds(queries: q.baseAddress!, rows: 3, layer: 0, kvHead: 0, pages: 0..<7, into: b.baseAddress!)
+                summaries.addUpperBounds(queries: q.baseAddress!, rows: 3, layer: 0, kvHead: 0, pages: 0..<pages, into: b.baseAddress!)
             }
             separately.withUnsafeMutableBufferPointer { b in
                 for r in 0..<3 {
-                    summaries.addUpperBounds(query: q.baseAddress! + r * headDim, layer: 0, kvHead: 0, pageCount: 7, into: b.baseAddress!)
+                    summaries.addUpperBounds(query: q.baseAddress! + r * headDim, layer: 0, kvHead: 0, pageCount: pages, into: b.baseAddress!)
                 }
             }
         }
-        for page in 0..<7 { XCTAssertEqual(together[page], separately[page], accuracy: 1e-3) }
+        for page in 0..<pages { XCTAssertEqual(together[page], separately[page], accuracy: 1e-3) }
     }
 
     // MARK: Sliding window

@@ -47,6 +47,13 @@ final class ArgumentParsingTests: XCTestCase {
         XCTAssertTrue(result.stderr.contains("rag ask --help"))
     }
 
+    func testBadKVCacheValueNamesTheFlagAndTheAcceptedValues() throws {
+        let result = try CLIHarness.run(["bench", "attention", "--kv-cache", "f8"])
+        XCTAssertEqual(result.status, 2)
+        XCTAssertTrue(result.stderr.contains("invalid value for --kv-cache: 'f8' (expected one of: f32, f16)"), result.stderr)
+        XCTAssertTrue(result.stdout.isEmpty)
+    }
+
     func testMissingArgument() throws {
         let result = try CLIHarness.run(["ask"])
         XCTAssertEqual(result.status, 2)

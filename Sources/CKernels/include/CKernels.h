@@ -93,6 +93,45 @@ void rag_attention_block(const float *q, int64_t rows, int64_t headDim,
                          const int64_t *limits, float scale,
                          float *m, float *l, float *acc, float *scores);
 
+/// `rag_attention_block` over keys and values stored as IEEE fp16 ([keyCount, headDim] uint16 bit patterns), converted
+/// to fp32 on the fly (F16C); the same contract otherwise. Twin: its portable C path (rag_quant_kernels_allow_simd(0)).
+void rag_attention_block_f16(const float *q, int64_t rows, int64_t headDim,
+                             const uint16_t *keys, const uint16_t *values, int64_t keyCount,
+                             const int64_t *limits, float scale,
+                             float *m, float *l, float *acc, float *scores);
+
+// ---------------------------------------------------------------------------------------------------------
+// fp16 KV cache and fp16 page summaries (Sources/CKernels/kv_half.c). AVX2/F16C with portable C twins
+// (rag_quant_kernels_allow_simd(0) selects them).
+// ---------------------------------------------------------------------------------------------------------
+
+/// out[i] = fp16(x[i]), round to nearest even (overflow: ±inf).
+void rag_f32_to_f16(const float *x, uint16_t *out, int64_t n);
+/// out[i] = fp32(x[i]) (exact).
+void rag_f16_to_f32(const uint16_t *x, float *out, int64_t n);
+
+/// One key into a page summary of fp16 channel bounds [headDim] each: first != 0 starts the page
+/// (low = round_down(key), high = round_up(key)); otherwise low = round_down(min(low, key)), high = round_up(max(high, key)).
+/// Directed rounding keeps every key inside [low, high], so the page bounds below stay upper bounds.
+void rag_page_summary_update_f16(const float *key, int64_t headDim, uint16_t *low, uint16_t *high, int first);
+
+/// Folds one page's fp16 bounds into a coarser summary (a super-page): first != 0 copies them, otherwise
+/// outLow = min(outLow, low), outHigh = max(outHigh, high) (exact in fp16).
+void rag_page_summary_merge_f16(const uint16_t *low, const uint16_t *high, int64_t headDim, uint16_t *outLow,
+                                uint16_t *outHigh, int first);
+
+/// scores[p] += Σ_r Σ_d max(q_rd · low_pd, q_rd · high_pd) for pages p < pageCount (lows, highs: [pageCount, headDim]).
+/// queries: [sets, rows, headDim]; page p uses set p / pagesPerQuery (pagesPerQuery <= 0: one set for every page), so
+/// runs of pages can be scored with differently rotated queries in one call.
+void rag_page_bounds_f16(const float *queries, int64_t rows, int64_t headDim, const uint16_t *lows, const uint16_t *highs,
+                         int64_t pageCount, int64_t pagesPerQuery, float *scores);
+
+/// RoPE re-rotation of `rows` head vectors [rows, headDim]: out pair i = R(θ_i) (x_2i, x_2i+1) with cos θ_i = cosines[i],
+/// sin θ_i = sign · sines[i], for i < pairs; dimensions past 2·pairs are copied. AVX2 (4 pairs per step) with a
+/// portable twin (rag_quant_kernels_allow_simd(0)).
+void rag_rotate_pairs(const float *v, int64_t rows, int64_t headDim, int64_t pairs, const float *cosines,
+                      const float *sines, float sign, float *out);
+
 /// SwiGLU in place: gate[i] = silu(gate[i]) · up[i] = gate[i] / (1 + e^(−gate[i])) · up[i], for n elements
 /// (twin: Generator `SwiGLUReference`).
 void rag_swiglu(float *gate, const float *up, int64_t n);

@@ -44,8 +44,10 @@ public protocol AttentionPolicy: AnyObject {
     /// Called when the cache is reset or truncated so per-sequence state can follow.
     func cacheDidShrink(to count: Int)
     /// A cache for a sequence of up to `positions` positions fed in batches of up to `batchSize` tokens
-    /// (a sliding window answers with a bounded ring; the others with a linear cache).
+    /// (a sliding window answers with a bounded ring; the others with a linear cache), in `cachePrecision`.
     func makeCache(config: LlamaConfig, positions: Int, batchSize: Int) -> KVCache
+    /// Element type of the caches this policy makes (default fp32).
+    var cachePrecision: KVCachePrecision { get }
     /// True when the policy keeps RoPE inside the trained range at any position (so a sequence may be longer
     /// than the model's context length); false when positions beyond it are out of range.
     var extendsContext: Bool { get }
@@ -55,15 +57,17 @@ extension AttentionPolicy {
     public func didAppend(layer: Int, positions: Range<Int>, cache: KVCache) {}
     public func cacheDidShrink(to count: Int) {}
     public func makeCache(config: LlamaConfig, positions: Int, batchSize: Int) -> KVCache {
-        KVCache(config: config, capacity: positions)
+        KVCache(config: config, capacity: positions, precision: cachePrecision)
     }
     public var extendsContext: Bool { false }
+    public var cachePrecision: KVCachePrecision { .f32 }
 }
 
 /// Exact causal attention over all earlier positions, computed FlashAttention-style.
 public final class DenseAttention: AttentionPolicy {
     public let name = "dense"
-    public init() {}
+    public let cachePrecision: KVCachePrecision
+    public init(cachePrecision: KVCachePrecision = .f32) { self.cachePrecision = cachePrecision }
 
     public func attend(_ request: AttentionRequest, output: UnsafeMutablePointer<Float>) {
         FlashAttention.attendCausal(request, output: output)

@@ -6,12 +6,16 @@ public enum AttentionReference {
     public static func attend(query: UnsafePointer<Float>, layer: Int, kvHead: Int, cache: KVCache,
                               keyRanges: [Range<Int>], scale: Float, output: UnsafeMutablePointer<Float>) {
         let headDim = cache.headDimension
-        let keys = cache.keys(layer: layer, kvHead: kvHead)
-        let values = cache.values(layer: layer, kvHead: kvHead)
         let positions = keyRanges.flatMap { Array($0) }
-        let scores = positions.map { p -> Double in
+        var keys = [Float](repeating: 0, count: positions.count * headDim)     // [positions, headDim] as fp32
+        var values = [Float](repeating: 0, count: positions.count * headDim)
+        for (i, p) in positions.enumerated() {
+            keys.withUnsafeMutableBufferPointer { cache.loadKey(layer: layer, kvHead: kvHead, slot: cache.slot(of: p), into: $0.baseAddress! + i * headDim) }
+            values.withUnsafeMutableBufferPointer { cache.loadValue(layer: layer, kvHead: kvHead, slot: cache.slot(of: p), into: $0.baseAddress! + i * headDim) }
+        }
+        let scores = positions.indices.map { i -> Double in
             var s = 0.0
-            for d in 0..<headDim { s += Double(query[d]) * Double(keys[p * headDim + d]) }
+            for d in 0..<headDim { s += Double(query[d]) * Double(keys[i * headDim + d]) }
             return s * Double(scale)
         }
         let maximum = scores.max() ?? 0
@@ -19,7 +23,7 @@ public enum AttentionReference {
         let total = weights.reduce(0, +)
         for d in 0..<headDim {
             var value = 0.0
-            for (i, p) in positions.enumerated() { value += weights[i] * Double(values[p * headDim + d]) }
+            for i in positions.indices { value += weights[i] * Double(values[i * headDim + d]) }
             output[d] = total > 0 ? Float(value / total) : 0
         }
     }

@@ -71,8 +71,6 @@ public enum FlashAttention {
                     l.initialize(repeating: 0, count: rowsPerItem)
                     acc.initialize(repeating: 0, count: rowsPerItem * headDim)
 
-                    let keys = request.cache.keys(layer: request.layer, kvHead: kvHead)
-                    let values = request.cache.values(layer: request.layer, kvHead: kvHead)
                     var blockStart = sliceStart
                     while blockStart < sliceEnd {
                         let blockEnd = min(sliceEnd, blockStart + keyBlock)
@@ -82,9 +80,10 @@ public enum FlashAttention {
                             for range in rangesOf(t) {
                                 let lo = max(range.lowerBound, blockStart), hi = min(range.upperBound, blockEnd)
                                 guard lo < hi else { continue }
-                                rag_attention_block(query, Int64(group), Int64(headDim),
-                                                    keys + lo * headDim, values + lo * headDim, Int64(hi - lo),
-                                                    nil, request.scale, m + row, l + row, acc + row * headDim, scores.baseAddress!)
+                                request.cache.attendBlock(layer: request.layer, kvHead: kvHead, slot: lo, count: hi - lo,
+                                                          queries: query, rows: group, limits: nil, scale: request.scale,
+                                                          maxima: m + row, sums: l + row, accumulator: acc + row * headDim,
+                                                          scores: scores.baseAddress!)
                             }
                         }
                         blockStart = blockEnd

@@ -176,8 +176,6 @@ public enum SegmentAttention {
         s.sums.update(repeating: 0, count: rows)
         s.accumulator.update(repeating: 0, count: rows * headDim)
         let firstPosition = request.positions.lowerBound + tokens.lowerBound
-        let keys = cache.keys(layer: request.layer, kvHead: kvHead)
-        let values = cache.values(layer: request.layer, kvHead: kvHead)
 
         for segment in segments {
             var queries = UnsafePointer(s.queries)
@@ -197,9 +195,9 @@ public enum SegmentAttention {
                     }
                     limits = UnsafePointer(s.limits)
                 }
-                let slot = cache.slot(of: start)
-                rag_attention_block(queries, Int64(rows), Int64(headDim), keys + slot * headDim, values + slot * headDim,
-                                    Int64(end - start), limits, request.scale, s.maxima, s.sums, s.accumulator, s.scores)
+                cache.attendBlock(layer: request.layer, kvHead: kvHead, slot: cache.slot(of: start), count: end - start,
+                                  queries: queries, rows: rows, limits: limits, scale: request.scale,
+                                  maxima: s.maxima, sums: s.sums, accumulator: s.accumulator, scores: s.scores)
                 start = end
             }
         }

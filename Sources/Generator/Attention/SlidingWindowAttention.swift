@@ -15,9 +15,11 @@ public final class SlidingWindowAttention: AttentionPolicy {
     public static let queryBlock = 16
     public var name: String { "window" }
     public var extendsContext: Bool { true }
+    public let cachePrecision: KVCachePrecision
     private let rotary: RotaryShift
 
-    public init(config: LlamaConfig, sinks: Int = 4, window: Int = 1024) {
+    public init(config: LlamaConfig, sinks: Int = 4, window: Int = 1024, cachePrecision: KVCachePrecision = .f32) {
+        self.cachePrecision = cachePrecision
         self.sinks = max(0, sinks)
         self.window = max(1, window)
         rotary = RotaryShift(config: config)
@@ -26,8 +28,8 @@ public final class SlidingWindowAttention: AttentionPolicy {
     /// A ring of sinks + window + batch (+ one query block) slots, or a linear cache when the sequence fits anyway.
     public func makeCache(config: LlamaConfig, positions: Int, batchSize: Int) -> KVCache {
         let ringSlots = sinks + window + max(1, batchSize) + Self.queryBlock
-        guard positions > ringSlots else { return KVCache(config: config, capacity: positions) }
-        return KVCache(config: config, capacity: ringSlots, ringStart: sinks)
+        guard positions > ringSlots else { return KVCache(config: config, capacity: positions, precision: cachePrecision) }
+        return KVCache(config: config, capacity: ringSlots, ringStart: sinks, precision: cachePrecision)
     }
 
     /// Sinks, then the recent window of the block's first query; empty or adjacent parts merge.

@@ -2,7 +2,7 @@ import Foundation
 
 /// Query-aware page selection (Quest, Tang et al. 2024) over the full KV cache.
 ///
-/// Keys are grouped in pages of 16 positions with per-channel key minima/maxima (`KeyPageSummaries`). For a block of
+/// Keys are grouped in pages of `pageSize` (32) positions with per-channel key minima/maxima (`KeyPageSummaries`). For a block of
 /// queries and a KV head, every page before the recent window is scored by its upper bound of q·k for each query head
 /// of the KV group (the block's mean query per head when the block has several tokens), taken relative to that
 /// head's best page and maximized over the group (`relativeMaximum`); the best pages
@@ -18,14 +18,21 @@ public final class TopKPageAttention: AttentionPolicy {
     public let window: Int
     public let sinks: Int
     public let denseLayers: Int
+    /// Two-level selection: the best `superPageExpansion · keep / 16` super-pages are expanded into their pages (when
+    /// there are more super-pages than that; otherwise every page is scored). nil: every candidate page is scored.
+    public let superPageExpansion: Int?
     public let scheme: PositionScheme
     public let summaries: KeyPageSummaries
     public var name: String { "topk" }
     public var extendsContext: Bool { true }
+    public let cachePrecision: KVCachePrecision
     private let rotary: RotaryShift
 
     /// `budget`: tokens of selected pages (rounded down to whole pages); `window`: recent tokens always read.
-    public init(config: LlamaConfig, budget: Int = 2048, window: Int = 256, sinks: Int = 4, denseLayers: Int = 2) {
+    public init(config: LlamaConfig, budget: Int = 1536, window: Int = 256, sinks: Int = 4, denseLayers: Int = 2,
+                cachePrecision: KVCachePrecision = .f32, superPageExpansion: Int? = TopKPageAttention.defaultSuperPageExpansion) {
+        self.cachePrecision = cachePrecision
+        self.superPageExpansion = superPageExpansion.map { max(1, $0) }
         self.budget = max(0, budget)
         self.window = max(1, window)
         self.sinks = max(0, sinks)
@@ -54,8 +61,7 @@ public final class TopKPageAttention: AttentionPolicy {
             if request.layer < denseLayers || candidates * Self.pageSize <= budget {
                 pages = Array(0..<candidates)
             } else {
-                let scores = pageScores(request, kvHead: kvHead, tokens: tokens, pageCount: candidates)
-                pages = Self.largestIndices(scores, count: budget / Self.pageSize)
+                pages = selectPages(request, kvHead: kvHead, tokens: tokens, pageCount: candidates, keep: budget / Self.pageSize)
             }
             return segments(pages: pages, recentStart: recentStart, lastPosition: last)
         }
@@ -89,53 +95,104 @@ public final class TopKPageAttention: AttentionPolicy {
         return segments
     }
 
-    /// Page scores for one (KV head, query block). Per query head of the group (the block's mean query when it has
-    /// several tokens), each page's upper bound of q·k; the scores combine those bounds with `relativeMaximum`.
-    private func pageScores(_ request: AttentionRequest, kvHead: Int, tokens: Range<Int>, pageCount: Int) -> [Float] {
+    /// Default `superPageExpansion`.
+    public static let defaultSuperPageExpansion = 4
+
+    /// The `keep` pages (ascending) of 0..<pageCount with the largest score. Per query head of the group (the block's
+    /// mean query when it has several tokens) each page gets its upper bound of q·k; the bounds combine into one score
+    /// per page with `relativeMaximum`. With many candidate pages, a first pass scores super-pages (16 pages) the same
+    /// way and only the pages of the best `superPageExpansion · keep / 16` of them (and of the incomplete last
+    /// super-page) are scored and compete.
+    private func selectPages(_ request: AttentionRequest, kvHead: Int, tokens: Range<Int>, pageCount: Int, keep: Int) -> [Int] {
         let headDim = request.cache.headDimension
         let group = request.groupSize
+        let superPageSize = KeyPageSummaries.superPageSize
+        let superPages = pageCount / superPageSize
+        let expanded = max(1, (superPageExpansion ?? 0) * keep / superPageSize)
+        let hierarchical = superPageExpansion != nil && superPages > expanded
         let last = request.positions.lowerBound + tokens.upperBound - 1
-        var queries = [Float](repeating: 0, count: headDim)               // [headDim]
-        var bounds = [Float](repeating: 0, count: group * pageCount)     // [group, pages]
+        let runPages = Self.shiftRun / Self.pageSize
+        var queries = [Float](repeating: 0, count: group * headDim)   // [group, headDim]: mean query per head
         let weight = 1 / Float(tokens.count)
-        queries.withUnsafeMutableBufferPointer { query in
-            bounds.withUnsafeMutableBufferPointer { bounds in
-                for g in 0..<group {
-                    let head = kvHead * group + g
-                    query.update(repeating: 0)
-                    for t in tokens {
-                        VectorMath.addScaled(query.baseAddress!, request.queries + (t * request.headCount + head) * headDim,
-                                             weight, count: headDim)
-                    }
-                    addUpperBounds(query: query.baseAddress!, layer: request.layer, kvHead: kvHead, queryPosition: last,
-                                   pageCount: pageCount, into: bounds.baseAddress! + g * pageCount)
+        return queries.withUnsafeMutableBufferPointer { queries in
+            for g in 0..<group {
+                let head = kvHead * group + g
+                for t in tokens {
+                    VectorMath.addScaled(queries.baseAddress! + g * headDim,
+                                         request.queries + (t * request.headCount + head) * headDim, weight, count: headDim)
                 }
             }
-        }
-        return Self.relativeMaximum(bounds, rows: group, pages: pageCount)
-    }
-
-    /// scores[page] += the upper bound of q·k over the page's keys for one query row. Pages that attention will read
-    /// with a shifted query (beyond the trained range) are bounded with that query, so selection and attention see the
-    /// same in-range positions; the rest in one pass.
-    private func addUpperBounds(query: UnsafeMutablePointer<Float>, layer: Int, kvHead: Int, queryPosition last: Int,
-                                pageCount: Int, into scores: UnsafeMutablePointer<Float>) {
-        var exactFrom = pageCount
-        while exactFrom > 0 && scheme.queryShift(keyStart: (exactFrom - 1) * Self.pageSize, queryPosition: last) == 0 {
-            exactFrom -= 1
-        }
-        summaries.addUpperBounds(queries: query, rows: 1, layer: layer, kvHead: kvHead,
-                                 pages: exactFrom..<pageCount, into: scores)
-        guard exactFrom > 0 else { return }
-        // One rotation per run of `shiftRun` keys, as attention shares shifts over such runs.
-        let runPages = Self.shiftRun / Self.pageSize
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: summaries.headDimension) { shifted in
-            for first in stride(from: 0, to: exactFrom, by: runPages) {
-                let shift = scheme.queryShift(keyStart: first * Self.pageSize, queryPosition: last)
-                rotary.rotate(query, rows: 1, by: shift, into: shifted.baseAddress!)
-                summaries.addUpperBounds(queries: shifted.baseAddress!, rows: 1, layer: layer, kvHead: kvHead,
-                                         pages: first..<min(exactFrom, first + runPages), into: scores)
+            // Pages that attention will read with a shifted query are scored with that query, so selection and
+            // attention see the same (in-range) positions; pages from `exactFrom` on need no rotation.
+            // The shift is 0 exactly for the pages within the exact neighbourhood, a suffix of the candidates: binary search.
+            var low = 0, high = pageCount   // exactFrom in low...high
+            while low < high {
+                let middle = (low + high) / 2
+                if scheme.queryShift(keyStart: middle * Self.pageSize, queryPosition: last) == 0 { high = middle } else { low = middle + 1 }
             }
+            let exactFrom = low
+            /// Adds head `g`'s bounds of the pages of `range` (its start a multiple of `runPages`) to `scores` (indexed by page).
+            func score(_ range: Range<Int>, head g: Int, into scores: UnsafeMutablePointer<Float>) {
+                let query = queries.baseAddress! + g * headDim
+                let split = min(max(exactFrom, range.lowerBound), range.upperBound)
+                summaries.addUpperBounds(queries: query, rows: 1, layer: request.layer, kvHead: kvHead,
+                                         pages: split..<range.upperBound, into: scores)
+                let shifted = range.lowerBound..<split
+                guard !shifted.isEmpty else { return }
+                // One rotation per run of `shiftRun` keys, as attention shares shifts over such runs; every run is
+                // then scored by one kernel call that switches query every `runPages` pages.
+                let firstRun = shifted.lowerBound / runPages
+                let runs = (shifted.upperBound - 1) / runPages - firstRun + 1
+                var rotated = [Float](repeating: 0, count: runs * headDim)   // [runs, headDim]
+                rotated.withUnsafeMutableBufferPointer { shiftedQueries in
+                    for run in 0..<runs {
+                        let shift = scheme.queryShift(keyStart: (firstRun + run) * runPages * Self.pageSize, queryPosition: last)
+                        rotary.rotate(query, rows: 1, by: shift, into: shiftedQueries.baseAddress! + run * headDim)
+                    }
+                    summaries.addUpperBounds(queries: shiftedQueries.baseAddress!, rows: 1, layer: request.layer, kvHead: kvHead,
+                                             pages: shifted, pagesPerQuery: runPages, into: scores)
+                }
+            }
+            var candidates: [Range<Int>] = [0..<pageCount]   // pages that get a score, ascending
+            if hierarchical {
+                // First pass: every complete super-page, with the query shift of its first key, per head.
+                var superBounds = [Float](repeating: 0, count: group * superPages)   // [group, superPages]
+                var rotated = [Float](repeating: 0, count: superPages * headDim)     // [superPages, headDim]
+                for g in 0..<group {
+                    rotated.withUnsafeMutableBufferPointer { superQueries in
+                        for superPage in 0..<superPages {
+                            let shift = scheme.queryShift(keyStart: superPage * superPageSize * Self.pageSize, queryPosition: last)
+                            rotary.rotate(queries.baseAddress! + g * headDim, rows: 1, by: shift,
+                                          into: superQueries.baseAddress! + superPage * headDim)
+                        }
+                        superBounds.withUnsafeMutableBufferPointer { superBounds in
+                            summaries.addSuperPageUpperBounds(queries: superQueries.baseAddress!, rows: 1, layer: request.layer,
+                                                              kvHead: kvHead, superPages: 0..<superPages, superPagesPerQuery: 1,
+                                                              into: superBounds.baseAddress! + g * superPages)
+                        }
+                    }
+                }
+                let superScores = Self.relativeMaximum(superBounds, rows: group, pages: superPages)
+                // Second pass: the pages of the best super-pages and of the incomplete last one.
+                candidates = Self.largestIndices(superScores, count: expanded).map { ($0 * superPageSize)..<(($0 + 1) * superPageSize) }
+                candidates.append((superPages * superPageSize)..<pageCount)
+            }
+            // Per head, the bounds of the candidate pages, packed in candidate order: [group, packedCount].
+            let packedCount = candidates.reduce(0) { $0 + $1.count }
+            var bounds = [Float](repeating: 0, count: group * packedCount)
+            bounds.withUnsafeMutableBufferPointer { bounds in
+                for g in 0..<group {
+                    var offset = g * packedCount
+                    for range in candidates where !range.isEmpty {
+                        score(range, head: g, into: bounds.baseAddress! + offset - range.lowerBound)
+                        offset += range.count
+                    }
+                }
+            }
+            let chosen = Self.largestIndices(Self.relativeMaximum(bounds, rows: group, pages: packedCount), count: keep)
+            guard hierarchical else { return chosen }
+            let pages = candidates.flatMap { $0 }
+            return chosen.map { pages[$0] }
         }
     }
 

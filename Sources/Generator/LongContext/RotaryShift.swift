@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// Re-rotates RoPE'd query vectors by a whole number of positions.
@@ -50,17 +51,8 @@ public final class RotaryShift: @unchecked Sendable {
         let sign: Float = shift < 0 ? -1 : 1
         cosines.withUnsafeBufferPointer { cosines in
             sines.withUnsafeBufferPointer { sines in
-                for r in 0..<rows {
-                    let v = vectors + r * headDimension
-                    let o = out + r * headDimension
-                    for i in 0..<pairs {
-                        let c = cosines[base + i], s = sign * sines[base + i]
-                        let x0 = v[2 * i], x1 = v[2 * i + 1]
-                        o[2 * i] = x0 * c - x1 * s
-                        o[2 * i + 1] = x0 * s + x1 * c
-                    }
-                    for d in (2 * pairs)..<headDimension { o[d] = v[d] }
-                }
+                rag_rotate_pairs(vectors, Int64(rows), Int64(headDimension), Int64(pairs), cosines.baseAddress! + base,
+                                 sines.baseAddress! + base, sign, out)
             }
         }
     }

@@ -8,15 +8,15 @@ extension KVCache {
     public func appendSyntheticPositions(_ count: Int, attention: AttentionPolicy, seed: UInt64 = 1) {
         let positions = self.count..<(self.count + count)
         var random = SeededRandom(seed: seed)
+        var key = [Float](repeating: 0, count: headDimension), value = key   // [headDim] each
         for layer in 0..<layerCount {
             for kvHead in 0..<kvHeadCount {
-                let keys = self.keys(layer: layer, kvHead: kvHead), values = self.values(layer: layer, kvHead: kvHead)
                 for position in positions {
-                    let slot = slot(of: position)
                     for d in 0..<headDimension {
-                        keys[slot * headDimension + d] = Float(random.nextUnit() * 2 - 1)
-                        values[slot * headDimension + d] = Float(random.nextUnit() * 2 - 1)
+                        key[d] = Float(random.nextUnit() * 2 - 1)
+                        value[d] = Float(random.nextUnit() * 2 - 1)
                     }
+                    store(layer: layer, kvHead: kvHead, slot: slot(of: position), keys: key, values: value)
                 }
             }
             attention.didAppend(layer: layer, positions: positions, cache: self)

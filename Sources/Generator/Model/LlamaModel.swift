@@ -251,8 +251,7 @@ public final class LlamaModel: Sendable {
             let slot = cache.slot(of: position)
             for h in 0..<kvHeads {
                 let source = (t * kvHeads + h) * headDim
-                (cache.keys(layer: layer, kvHead: h) + slot * headDim).update(from: s.key + source, count: headDim)
-                (cache.values(layer: layer, kvHead: h) + slot * headDim).update(from: s.value + source, count: headDim)
+                cache.store(layer: layer, kvHead: h, slot: slot, keys: s.key + source, values: s.value + source)
             }
         }
     }
@@ -295,7 +294,7 @@ struct MatrixProducts {
 
 extension LlamaModel {
     /// Bytes a KV cache of `capacity` positions holds (keys and values, fp32).
-    public func makeCacheByteCount(capacity: Int) -> Int {
-        2 * config.blockCount * config.headCountKV * capacity * config.headDimension * MemoryLayout<Float>.size
+    public func makeCacheByteCount(capacity: Int, precision: KVCachePrecision = .f32) -> Int {
+        capacity * KVCache.bytesPerPosition(layers: config.blockCount, kvWidth: config.kvWidth, precision: precision)
     }
 }

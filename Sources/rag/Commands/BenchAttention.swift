@@ -2,7 +2,7 @@ import Foundation
 import Generator
 import ModelKit
 
-/// `rag bench attention [--contexts 1024,4096,...] [--decode N] [--attention POLICY --window W --budget B]`:
+/// `rag bench attention [--contexts 1024,4096,...] [--decode N] [--attention POLICY --window W --budget B] [--kv-cache f32|f16]`:
 /// decode speed and memory of one attention policy at several context lengths. For each context the policy's cache
 /// is filled with that many positions of synthetic keys/values (decode cost does not depend on their values; this
 /// avoids a 32K-token prefill per point), then `--decode` tokens run through the real model one at a time.
@@ -62,11 +62,16 @@ enum BenchAttention {
             "model": KnownModels.generator.relativePath,
             "attention": policyName,
             "threads": threads,
-            "kv_bytes_per_token": 2 * config.blockCount * config.kvWidth * MemoryLayout<Float>.size,
+            "kv_cache": settings.kvCache.rawValue,
+            "kv_bytes_per_token": KVCache.bytesPerPosition(layers: config.blockCount, kvWidth: config.kvWidth, precision: settings.kvCache),
             "points": points,
         ]
         if let window = settings.window { report["window"] = window }
         if let budget = settings.budget { report["budget"] = budget }
+        if settings.kind == .topk {
+            report["page_summary_bytes_per_token"] = KeyPageSummaries.bytesPerPosition(layers: config.blockCount, kvWidth: config.kvWidth)
+            report["page_size"] = TopKPageAttention.pageSize
+        }
         invocation.console.result(try JSONOutput.line(report))
     }
 }

@@ -24,6 +24,7 @@ enum BenchCommand {
             OptionSpec("attention", value: "POLICY", help: "dense | window | topk"),
             OptionSpec("window", value: "W", help: "window size"),
             OptionSpec("budget", value: "B", help: "token budget for topk"),
+            OptionSpec("kv-cache", value: "f32|f16", help: "KV cache element type (default f32; f16 halves the cache)"),
             OptionSpec("lengths", value: "LIST", help: "passkey prompt lengths in tokens (default 2048,4096,8192,16384,32768)"),
             OptionSpec("depths", value: "N", help: "passkey depths per length (default 10)"),
             OptionSpec("contexts", value: "LIST", help: "attention: context lengths in tokens (default 1024,4096,8192,16384,32768)"),

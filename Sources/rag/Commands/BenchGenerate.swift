@@ -65,11 +65,12 @@ enum BenchGenerate {
             "model": KnownModels.generator.relativePath,
             "threads": threads,
             "attention": attention.name,
+            "kv_cache": attention.cachePrecision.rawValue,
             "decode_tokens": measurements[0].decoded,
             "repetitions": repetitions,
             "peak_resident_bytes": ProcessMemory.peakResidentBytes() ?? -1,
             "model_file_bytes": KnownModels.generator.byteCount,
-            "kv_cache_bytes": model.makeCacheByteCount(capacity: longest + decodeTokens),
+            "kv_cache_bytes": model.makeCacheByteCount(capacity: longest + decodeTokens, precision: attention.cachePrecision),
         ]
         if let only = measurements.first, explicitContext != nil {
             report["prompt_tokens"] = only.promptTokens

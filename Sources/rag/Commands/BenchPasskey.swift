@@ -54,6 +54,7 @@ enum BenchPasskey {
             "benchmark": "passkey",
             "model": KnownModels.generator.relativePath,
             "attention": policyName,
+            "kv_cache": settings.kvCache.rawValue,
             "depths": depthCount,
             "threads": threads,
             "results": perLength,

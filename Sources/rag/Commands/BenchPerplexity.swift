@@ -39,11 +39,12 @@ enum BenchPerplexity {
             invocation.console.info("bench perplexity: window \(done)/\(windows)")
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
-        let report: [String: Any] = [
+        var report: [String: Any] = [
             "benchmark": "perplexity",
             "file": filePath,
             "context": context,
             "attention": attention.name,
+            "kv_cache": attention.cachePrecision.rawValue,
             "tokens": ids.count,
             "scored_tokens": result.scoredTokens,
             "perplexity": result.perplexity,
@@ -51,6 +52,13 @@ enum BenchPerplexity {
             "tokens_per_second": Double(windows * context) / seconds,
             "threads": threads,
         ]
+        if let topk = attention as? TopKPageAttention {
+            report["budget"] = topk.budget
+            report["window"] = topk.window
+            report["page_size"] = TopKPageAttention.pageSize
+        } else if let window = attention as? SlidingWindowAttention {
+            report["window"] = window.window
+        }
         invocation.console.result(try JSONOutput.line(report))
     }
 }

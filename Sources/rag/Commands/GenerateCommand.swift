@@ -27,6 +27,7 @@ enum GenerateCommand {
             OptionSpec("attention", value: "POLICY", help: "dense | window | topk"),
             OptionSpec("window", value: "W", help: "window size"),
             OptionSpec("budget", value: "B", help: "token budget for topk"),
+            OptionSpec("kv-cache", value: "f32|f16", help: "KV cache element type (default f32; f16 halves the cache)"),
         ],
         positionals: 0...1,
         details: """
