@@ -1,51 +1,36 @@
 #!/bin/sh
-# The attention benchmarks behind benchmarks/attention.md, as they were run: JSON lines in benchmarks/attention/,
-# progress in benchmarks/attention/log-*.txt. Four streams side by side (the machine has 2 cores shared with other
-# jobs; a 4K-token prefill took 4-6 minutes there). Sizes are cut down from the full protocol (10 depths at
-# 2K..32K per policy), as stated in attention.md.
+# The attention benchmarks behind benchmarks/attention.md, as they were last run (2026-11-25, main after the
+# kv merge): JSON in benchmarks/attention/, progress lines in benchmarks/attention/log-*.txt.
 # Usage: benchmarks/run-attention.sh [path/to/rag]   (build first: swift build -c release)
+# The fp16/fp32 decode matrix and the budget/page-size perplexity sweep are in benchmarks/run-kv.sh.
 set -u
 RAG=${1:-.build/release/rag}
 OUT=benchmarks/attention
-mkdir -p "$OUT"
+TEXT="$OUT/pride-and-prejudice.txt"
+# Public-domain text for perplexity: the first 80,000 characters of Pride and Prejudice (~18K tokens), extracted
+# from Debian's r-cran-janeaustenr without installing R.
+[ -f "$TEXT" ] || scripts/austen-text --chars 80000 "$TEXT"
 
-# Perplexity text: GPL-3 followed by the start of GPL-2 (8,304 tokens). No installed Debian package ships a
-# public-domain novel as plain text (r-cran-janeaustenr stores it as R data), so license prose stands in.
-TEXT="$OUT/perplexity-text.txt"
-if [ ! -f "$TEXT" ]; then
-    { cat /usr/share/common-licenses/GPL-3; head -c 3000 /usr/share/common-licenses/GPL-2; } > "$TEXT"
-fi
+# Decode at 32K, dense vs topk interleaved twice (tokens per CPU second, one thread).
+for policy in dense topk dense topk; do
+    "$RAG" bench attention --attention "$policy" --contexts 32768 --decode 32 --threads 1
+done >> "$OUT/decode-32k-final.jsonl"
 
-passkey_topk() {
-    "$RAG" bench passkey --attention topk --lengths 4096 --depths 3
-    "$RAG" bench passkey --attention topk --lengths 16384 --depths 1
-    "$RAG" bench passkey --attention topk --lengths 32768 --depths 1
-}
-
-passkey_dense_window() {
-    "$RAG" bench passkey --attention dense --lengths 4096,8192 --depths 1
-    "$RAG" bench passkey --attention window --lengths 2048,4096,8192 --depths 2
-}
-
-perplexity() {
-    "$RAG" bench perplexity "$TEXT" --context 2048 --attention dense
-    for context in 8192 4096; do
+# Perplexity at 2K (dense; both sparse policies equal it there), 4K and 8K per policy.
+{
+    for context in 4096 8192; do
         for policy in dense topk window; do
             "$RAG" bench perplexity "$TEXT" --context "$context" --attention "$policy"
         done
     done
-}
+    "$RAG" bench perplexity "$TEXT" --context 2048 --attention dense
+} >> "$OUT/perplexity-austen.jsonl"
 
-decode() {
-    # One thread: no fork/join waits, and CPU time measures the cost even when the machine is oversubscribed.
-    for policy in topk dense window; do
-        "$RAG" bench attention --attention "$policy" --decode 16 --threads 1
-    done
-}
-
-passkey_topk >> "$OUT/passkey.jsonl" 2> "$OUT/log-topk.txt" &
-passkey_dense_window >> "$OUT/passkey.jsonl" 2> "$OUT/log-dense-window.txt" &
-perplexity >> "$OUT/perplexity.jsonl" 2> "$OUT/log-perplexity.txt" &
-decode >> "$OUT/decode-1thread.jsonl" 2> "$OUT/log-decode1.txt" &
-wait
+# Passkey: 10 depths per length and policy (dense only inside its trained 8K).
+"$RAG" bench passkey --attention dense --lengths 2048,4096,8192 --depths 10 > "$OUT/passkey-dense.json"
+"$RAG" bench passkey --attention topk --lengths 2048,4096,8192 --depths 10 > "$OUT/passkey-topk-2k-8k.json"
+"$RAG" bench passkey --attention topk --lengths 16384 --depths 10 > "$OUT/passkey-topk-16k.json"
+"$RAG" bench passkey --attention topk --lengths 32768 --depths 10 > "$OUT/passkey-topk-32k.json"
+"$RAG" bench passkey --attention window --lengths 2048,4096,8192 --depths 10 > "$OUT/passkey-window-2k-8k.json"
+"$RAG" bench passkey --attention window --lengths 16384,32768 --depths 3 > "$OUT/passkey-window-16k-32k.json"
 scripts/plot-attention "$OUT"
