@@ -24,13 +24,16 @@ done >> "$OUT/decode-32k-final.jsonl"
         done
     done
     "$RAG" bench perplexity "$TEXT" --context 2048 --attention dense
+    "$RAG" bench perplexity "$TEXT" --context 2048 --attention topk
 } >> "$OUT/perplexity-austen.jsonl"
 
 # Passkey: 10 depths per length and policy (dense only inside its trained 8K).
 "$RAG" bench passkey --attention dense --lengths 2048,4096,8192 --depths 10 > "$OUT/passkey-dense.json"
-"$RAG" bench passkey --attention topk --lengths 2048,4096,8192 --depths 10 > "$OUT/passkey-topk-2k-8k.json"
+"$RAG" bench passkey --attention topk --lengths 2048 --depths 10 > "$OUT/passkey-topk-2k.json"
+"$RAG" bench passkey --attention topk --lengths 4096,8192 --depths 10 > "$OUT/passkey-topk-4k-8k.json"
 "$RAG" bench passkey --attention topk --lengths 16384 --depths 10 > "$OUT/passkey-topk-16k.json"
 "$RAG" bench passkey --attention topk --lengths 32768 --depths 10 > "$OUT/passkey-topk-32k.json"
-"$RAG" bench passkey --attention window --lengths 2048,4096,8192 --depths 10 > "$OUT/passkey-window-2k-8k.json"
+"$RAG" bench passkey --attention window --lengths 2048 --depths 10 > "$OUT/passkey-window-2k.json"
+"$RAG" bench passkey --attention window --lengths 4096,8192 --depths 10 > "$OUT/passkey-window-4k-8k.json"
 "$RAG" bench passkey --attention window --lengths 16384,32768 --depths 3 > "$OUT/passkey-window-16k-32k.json"
 scripts/plot-attention "$OUT"
