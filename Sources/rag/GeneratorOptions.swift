@@ -13,16 +13,27 @@ enum GeneratorOptions {
         OptionSpec("kv-cache", value: "f32|f16", help: "KV cache element type (default f32; f16 halves the cache)"),
     ]
 
+    /// `--temperature` for every command that samples: 0 (greedy) up to 5 (beyond, sampling is noise).
+    static func temperature(_ arguments: ParsedArguments) throws -> Double {
+        try arguments.double("temperature", default: 0, range: 0...5)!
+    }
+
+    /// `--seed` for every command that samples: any non-negative 64-bit integer (default 0; same seed, same output).
+    static func seed(_ arguments: ParsedArguments) throws -> UInt64 {
+        guard let text = arguments.string("seed") else { return 0 }
+        guard let value = UInt64(text) else {
+            throw UsageError(message: "invalid value for --seed: '\(text)' is not a non-negative integer", command: arguments.command)
+        }
+        return value
+    }
+
+    /// Sampling options of `ask` and `chat`. `--max-tokens` is 1...8192 here (an answer); `generate` has its own
+    /// bound (0 = prefill only, up to a long-context run), the other flags are parsed by the same functions.
     static func sampling(_ arguments: ParsedArguments, defaultMaxTokens: Int) throws -> Retrieval.GenerationOptions {
         var options = Retrieval.GenerationOptions()
         options.maxTokens = try arguments.int("max-tokens", default: defaultMaxTokens, range: 1...8192)!
-        options.temperature = try arguments.double("temperature", default: 0, range: 0...5)!
-        if let seed = arguments.string("seed") {
-            guard let value = UInt64(seed) else {
-                throw UsageError(message: "invalid value for --seed: '\(seed)' is not a non-negative integer", command: arguments.command)
-            }
-            options.seed = value
-        }
+        options.temperature = try temperature(arguments)
+        options.seed = try seed(arguments)
         return options
     }
 

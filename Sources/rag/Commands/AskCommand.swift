@@ -9,7 +9,7 @@ enum AskCommand {
         options: [
             OptionSpec("k", short: "k", value: "N", help: "chunks to retrieve (default 8)"),
             OptionSpec("budget", value: "TOKENS", help: "token budget of the sources in the prompt (default 1500)"),
-            OptionSpec("temperature", value: "T", help: "sampling temperature, 0 = greedy (default 0)"),
+            OptionSpec("temperature", value: "T", help: "sampling temperature 0...5, 0 = greedy (default 0)"),
             OptionSpec("seed", value: "N", help: "random seed for sampling"),
             OptionSpec("max-tokens", value: "N", help: "maximum answer length in tokens (default 256)"),
             OptionSpec("no-generate", help: "print the retrieved context only"),

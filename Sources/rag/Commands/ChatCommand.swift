@@ -16,7 +16,7 @@ enum ChatCommand {
             OptionSpec("budget", value: "TOKENS", help: "token budget for the sources of an answer (default 1500)"),
             OptionSpec("memory", value: "TOKENS", help: "token budget for the summary and recent turns (default 800)"),
             OptionSpec("max-tokens", value: "N", help: "maximum answer length in tokens (default 256)"),
-            OptionSpec("temperature", value: "T", help: "sampling temperature, 0 = greedy (default 0)"),
+            OptionSpec("temperature", value: "T", help: "sampling temperature 0...5, 0 = greedy (default 0)"),
             OptionSpec("seed", value: "N", help: "random seed for sampling"),
         ] + GeneratorOptions.attentionSpecs,
         positionals: 0...0,

@@ -14,7 +14,7 @@ enum GenerateCommand {
             OptionSpec("system", value: "TEXT", help: "system message for --chat (default: the model's)"),
             OptionSpec("special", help: "let the prompt text contain special tokens (without --chat)"),
             OptionSpec("max-tokens", value: "N", help: "maximum tokens to generate (default 128)"),
-            OptionSpec("temperature", value: "T", help: "sampling temperature, 0 = greedy (default 0)"),
+            OptionSpec("temperature", value: "T", help: "sampling temperature 0...5, 0 = greedy (default 0)"),
             OptionSpec("top-k", value: "N", help: "keep the N most likely tokens"),
             OptionSpec("top-p", value: "P", help: "nucleus sampling threshold"),
             OptionSpec("min-p", value: "P", help: "drop tokens below P × the top probability"),
@@ -47,14 +47,13 @@ enum GenerateCommand {
             throw UsageError(message: "--system needs --chat", command: "generate")
         }
         let maxTokens = try arguments.int("max-tokens", default: 128, range: 0...1_000_000)!
-        let seedValue = try arguments.int("seed", default: 0, range: 0...Int.max)!
         let sampler = SamplerSettings(
-            temperature: Float(try arguments.double("temperature", default: 0, range: 0...100)!),
+            temperature: Float(try GeneratorOptions.temperature(arguments)),
             topK: try arguments.int("top-k", default: 0, range: 0...1_000_000)!,
             topP: Float(try arguments.double("top-p", default: 1, range: 0...1)!),
             minP: Float(try arguments.double("min-p", default: 0, range: 0...1)!),
             repetitionPenalty: Float(try arguments.double("repeat-penalty", default: 1, range: 0.01...100)!),
-            seed: UInt64(seedValue))
+            seed: try GeneratorOptions.seed(arguments))
         let threads = try arguments.int("threads", default: ComputeThreads.defaultCount, range: 1...256)!
         let contextLength = try arguments.int("context", range: 1...1_000_000)
         let attentionSettings = try GeneratorOptions.attention(arguments, budgetOption: "budget")
