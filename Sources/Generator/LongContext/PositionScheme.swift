@@ -5,7 +5,7 @@ import Foundation
 /// Invariant: no key ever appears farther from a query than `farthestDistance`. Exact distances while the query
 /// position is ≤ farthestDistance (sparse policies equal dense attention there); beyond, distances up to
 /// `neighborhood` stay exact and longer ones are compressed linearly onto (neighborhood, farthestDistance]
-/// ("leaky ReRoPE" / self-extend style), at the granularity of a key segment (a page of 16 keys): the segment's first
+/// ("leaky ReRoPE" / self-extend style), at the granularity of a key segment (a page): the segment's first
 /// key lands at the compressed distance and the keys inside the segment keep their exact spacing to it. The factor
 /// grows with the query position, so the farthest key (position 0) always maps to `farthestDistance`.
 ///
@@ -19,7 +19,7 @@ public struct PositionScheme: Sendable, Equatable {
     public let trainedLength: Int
     /// Distances up to this stay exact at every query position.
     public let neighborhood: Int
-    /// Beyond the trained range, the largest distance any key appears at.
+    /// The largest distance any key appears at; queries past this position see farther keys compressed.
     public let farthestDistance: Int
 
     public init(trainedLength: Int, neighborhood: Int? = nil, farthestDistance: Int? = nil) {
