@@ -8,7 +8,8 @@ import Foundation
 /// head's best page and maximized over the group (`relativeMaximum`); the best pages
 /// within `budget` tokens, the `sinks` first positions and the last `window` positions are attended exactly
 /// (`SegmentAttention`). The first `denseLayers` layers read every page. When the budget covers every page the
-/// result is dense attention. Beyond the trained context the `PositionScheme` keeps every distance in range.
+/// result is dense attention (while the query position is ≤ `scheme.farthestDistance`). Beyond, the `PositionScheme`
+/// keeps every distance within the well-trained range.
 public final class TopKPageAttention: AttentionPolicy {
     public static let pageSize = KeyPageSummaries.pageSize
     /// Query tokens that share one page selection.
