@@ -1,6 +1,7 @@
 // Quantized dot products and dequantizers for Q4_1 and Q8_0 with fp32 activations.
 // Each kernel has a portable C path and an AVX2/FMA/F16C path chosen at run time.
 #include "CKernels.h"
+#include "half_convert.h"
 
 #include <string.h>
 
@@ -52,38 +53,14 @@ int rag_quant_kernels_set_level(int level) {
 // ---------------------------------------------------------------------------
 // Portable helpers
 
-static inline float half_to_float(uint16_t h) {
-    uint32_t sign = (uint32_t)(h & 0x8000) << 16;
-    uint32_t exponent = (h >> 10) & 0x1F;
-    uint32_t mantissa = h & 0x3FF;
-    uint32_t bits;
-    if (exponent == 0) {
-        if (mantissa == 0) {
-            bits = sign;
-        } else {  // subnormal: renormalize
-            exponent = 127 - 15 + 1;
-            while ((mantissa & 0x400) == 0) { mantissa <<= 1; exponent--; }
-            mantissa &= 0x3FF;
-            bits = sign | (exponent << 23) | (mantissa << 13);
-        }
-    } else if (exponent == 31) {
-        bits = sign | 0x7F800000 | (mantissa << 13);
-    } else {
-        bits = sign | ((exponent + 127 - 15) << 23) | (mantissa << 13);
-    }
-    float f;
-    memcpy(&f, &bits, 4);
-    return f;
-}
-
 static inline uint16_t load_u16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
 
 static float dot_q4_1_portable(const uint8_t *row, const float *x, const float *sums, int64_t blocks) {
     float total = 0;
     for (int64_t b = 0; b < blocks; b++) {
         const uint8_t *block = row + 20 * b;
-        const float d = half_to_float(load_u16(block));
-        const float m = half_to_float(load_u16(block + 2));
+        const float d = rag_half_bits_to_float(load_u16(block));
+        const float m = rag_half_bits_to_float(load_u16(block + 2));
         const float *xb = x + 32 * b;
         float acc = 0;
         for (int j = 0; j < 16; j++) {
@@ -98,7 +75,7 @@ static float dot_q8_0_portable(const uint8_t *row, const float *x, int64_t block
     float total = 0;
     for (int64_t b = 0; b < blocks; b++) {
         const uint8_t *block = row + 34 * b;
-        const float d = half_to_float(load_u16(block));
+        const float d = rag_half_bits_to_float(load_u16(block));
         const int8_t *q = (const int8_t *)(block + 2);
         const float *xb = x + 32 * b;
         float acc = 0;
@@ -355,7 +332,7 @@ void rag_dequantize_q4_1(const void *blocks, float *out, int64_t n) {
 #endif
     for (int64_t b = 0; b < n / 32; b++) {
         const uint8_t *block = p + 20 * b;
-        const float d = half_to_float(load_u16(block)), m = half_to_float(load_u16(block + 2));
+        const float d = rag_half_bits_to_float(load_u16(block)), m = rag_half_bits_to_float(load_u16(block + 2));
         for (int j = 0; j < 16; j++) {
             out[32 * b + j] = (float)(block[4 + j] & 0x0F) * d + m;
             out[32 * b + j + 16] = (float)(block[4 + j] >> 4) * d + m;
@@ -370,7 +347,7 @@ void rag_dequantize_q8_0(const void *blocks, float *out, int64_t n) {
 #endif
     for (int64_t b = 0; b < n / 32; b++) {
         const uint8_t *block = p + 34 * b;
-        const float d = half_to_float(load_u16(block));
+        const float d = rag_half_bits_to_float(load_u16(block));
         for (int j = 0; j < 32; j++) out[32 * b + j] = (float)(int8_t)block[2 + j] * d;
     }
 }
