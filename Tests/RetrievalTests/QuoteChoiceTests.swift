@@ -1,0 +1,96 @@
+import Retrieval
+import XCTest
+
+final class YearMentionTests: XCTestCase {
+    func testCitationYearsAndDatesAreYears() {
+        XCTAssertEqual(YearMentions.years(in: "Quest (Tang et al., 2024) applies the selection to the cache."), ["2024"])
+        XCTAssertEqual(YearMentions.years(in: "Ainslie et al. (2023) generalised the idea."), ["2023"])
+        XCTAssertEqual(YearMentions.years(in: "As shown before [2019], it works."), ["2019"])
+        XCTAssertEqual(YearMentions.years(in: "It builds on (Dao et al., 2022; Dao, 2023b) and more."), ["2022", "2023"])
+        XCTAssertEqual(YearMentions.years(in: "Shazeer proposed it in 2019 and it spread since 2020."), ["2019", "2020"])
+        XCTAssertEqual(YearMentions.years(in: "Released in May 2023."), ["2023"])
+    }
+
+    func testCountsAreNotYears() {
+        XCTAssertEqual(YearMentions.years(in: "The model had a context of 2048 tokens."), [])
+        XCTAssertEqual(YearMentions.years(in: "It fits in 2048 tokens (2,048 with the prompt)."), [])
+        XCTAssertEqual(YearMentions.years(in: "A window (2048 tokens) is kept."), [])
+        XCTAssertEqual(YearMentions.years(in: "Between 1999 and 2001 items fit."), [])
+        XCTAssertEqual(YearMentions.years(in: "Up to 12,000 rows or 3.5 GB."), [])
+    }
+
+    func testAYearAnswersOnlyADateQuestion() {
+        let quest = "Quest (Tang et al., 2024) applies the selection to the KV cache during decoding."
+        XCTAssertEqual(AnsweringNumbers(question: "How much memory does GQA save in the KV cache?").numbers(in: quest), [])
+        XCTAssertEqual(AnsweringNumbers(question: "In which year did Quest appear?").numbers(in: quest), ["2024"])
+        XCTAssertEqual(AnsweringNumbers(question: "When did Quest appear?").numbers(in: quest), ["2024"])
+        XCTAssertEqual(AnsweringNumbers(question: "How much smaller is the cache?").numbers(in: "The cache is 8x smaller."), ["8"])
+        XCTAssertEqual(AnsweringNumbers(question: "How many tokens fit?").numbers(in: "It fits 2048 tokens."), ["2048"])
+    }
+
+    func testAQuestionAsksForADate() {
+        XCTAssertTrue(QuestionKind.asksForDate("In which year was FlashAttention introduced?"))
+        XCTAssertTrue(QuestionKind.asksForDate("When was RoPE proposed?"))
+        XCTAssertFalse(QuestionKind.asksForDate("How much memory does it save?"))
+        XCTAssertFalse(QuestionKind.asksForDate("What does a year of training cost?"))
+    }
+}
+
+final class QuoteChoiceTests: XCTestCase {
+    func testACitationYearDoesNotAnswerAQuantityQuestion() {
+        let ranked = [RankedSentence(text: "Quest (Tang et al., 2024) applies the selection to the KV cache.", source: 1, order: 0, score: 0.9),
+                      RankedSentence(text: "The KV cache is 8x smaller than with full multi-head attention.", source: 2, order: 0, score: 0.8)]
+        let question = "How much memory does grouped-query attention save in the KV cache?"
+        XCTAssertEqual(ExtractiveAnswer.choose(from: ranked, question: question, expectsNumber: true).map(\.source), [2])
+        let yearQuestion = "In which year was Quest introduced?"
+        XCTAssertEqual(ExtractiveAnswer.choose(from: ranked, question: yearQuestion, expectsNumber: true).map(\.source), [1])
+    }
+
+    func testAModelSentenceStatingOnlyACitationYearDoesNotAnswer() {
+        let sources = [testSource(1, "Quest (Tang et al., 2024) applies the selection to the KV cache during decoding.")]
+        let question = "How much memory does grouped-query attention save in the KV cache?"
+        var stream = GroundedStream(scorer: SupportScorer(sources: sources, question: question), sourceCount: 1,
+                                    expectsNumber: QuestionKind.expectsNumber(question))
+        _ = stream.feed("Quest (Tang et al., 2024) applies the selection during decoding. ")
+        _ = stream.finish()
+        XCTAssertEqual(stream.shown, "")
+        XCTAssertTrue(stream.needsFallback)
+    }
+
+    func testAcronymsArePairedWithTheirPhrases() {
+        let acronyms = Acronyms(definedIn: ["Grouped-query attention (GQA) and multi-query attention (MQA) share heads.",
+                                            "Rotary Position Embedding (RoPE) rotates pairs. A cache (Tang et al., 2024)."])
+        XCTAssertEqual(acronyms.phrases["gqa"], ["grouped", "query", "attention"])
+        XCTAssertEqual(acronyms.phrases["mqa"], ["multi", "query", "attention"])
+        XCTAssertEqual(acronyms.phrases["rope"], ["rotary", "position", "embedding"])
+        XCTAssertEqual(acronyms.phrases.count, 3)
+        XCTAssertTrue(acronyms.expanding(["gqa", "save"]).isSuperset(of: ["grouped", "query", "attention"]))
+        XCTAssertTrue(acronyms.expanding(["grouped", "query", "attention"]).contains("gqa"))
+    }
+
+    func testRareQuestionTermsWeighMore() {
+        let passages = ["The cache stores keys.", "The cache grows with context.", "Paged cache blocks.",
+                        "Grouped-query attention (GQA) shares key heads; the cache shrinks."]
+        let terms = KeyTerms(question: "How much does grouped-query attention shrink the cache?", passages: passages)
+        XCTAssertGreaterThan(terms.weights["group"] ?? 0, terms.weights["cache"] ?? 0)
+        XCTAssertGreaterThan(terms.share(of: "GQA saves a lot."), terms.share(of: "The cache is large."),
+                             "the acronym stands for the rare phrase")
+    }
+
+    func testTheQuoteComesFromThePassageAboutTheQuestionsTopic() {
+        let passages = ["Quest selects pages of the KV cache during decoding.",
+                        "Grouped-query attention (GQA) keeps many query heads and far fewer key/value heads. The KV cache is 8x smaller.",
+                        "The KV cache grows with the context."]
+        let ranking = QuoteRanking(keyTerms: KeyTerms(question: "How much memory does grouped-query attention save in the KV cache?",
+                                                      passages: passages))
+        var quest = RankedSentence(text: "Quest selects pages of the KV cache during decoding.", source: 1, order: 0, score: 0.9)
+        quest.cosine = 0.5
+        var figure = RankedSentence(text: "The KV cache is 8x smaller.", source: 2, order: 1, score: 0.8)
+        figure.cosine = 0.45
+        let ordered = ranking.ordered([quest, figure], headings: [1: "Top-k attention", 2: "Grouped-query attention"],
+                                      sourceTexts: [1: passages[0], 2: passages[1]])
+        XCTAssertEqual(ordered.map(\.source), [2, 1])
+        XCTAssertEqual(ranking.ordered([quest, figure], headings: [:], sourceTexts: [:]).map(\.source), [1, 2],
+                       "without key terms in favour of either, the cosine decides")
+    }
+}
