@@ -179,15 +179,19 @@ public final class AnswerEngine {
         var grounded = GroundedStream(scorer: scorer, sourceCount: context.sources.count,
                                       expectsNumber: QuestionKind.expectsNumber(question), settings: settings.grounding,
                                       earlierAnswers: EarlierAnswers(history.filter { $0.role == .assistant }.map(\.content)))
+        // The answer to a question asking several things ("which year …, and who …?") is shown once it is complete:
+        // a quote giving more of them may replace it.
+        let asked = AskedParts(question: question)
+        let holdsAnswer = settings.grounding.checkSupport && asked.isMultiPart
         var userStopped = false
         let outcome = try generator.generate(messages, options: options.generation) { piece in
             let shown = grounded.feed(stopper.feed(piece))
-            if !shown.isEmpty, !onText(shown) { userStopped = true }
+            if !holdsAnswer, !shown.isEmpty, !onText(shown) { userStopped = true }
             return !userStopped && !stopper.stopped && !grounded.drifted
         }
         if !userStopped {
             let tail = grounded.feed(stopper.finish()) + grounded.finish()
-            if !tail.isEmpty { _ = onText(tail) }
+            if !holdsAnswer, !tail.isEmpty { _ = onText(tail) }
         }
         timings.prefillMs = outcome.prefillSeconds * 1000
         timings.decodeMs = outcome.decodeSeconds * 1000
@@ -196,9 +200,20 @@ public final class AnswerEngine {
         result.answer = grounded.shown.trimmingCharacters(in: .whitespacesAndNewlines)
         result.unsupportedSentence = grounded.driftedAt
         if grounded.drifted { result.origin = .modelCut }
-        if grounded.needsFallback, !userStopped,
-           let extractive = try extractiveAnswer(question: question, context: context, retrieved: retrieval.chunks,
-                                                 questionVector: retrieval.queryVector, phrasings: retrieval.phrasings) {
+        var extractive: (text: String, coverage: Double)?
+        if grounded.needsFallback || holdsAnswer, !userStopped {
+            extractive = try extractiveAnswer(question: question, context: context, retrieved: retrieval.chunks,
+                                              questionVector: retrieval.queryVector, phrasings: retrieval.phrasings)
+        }
+        // A supported answer that gives fewer of the asked things than the best evidence sentence yields to it.
+        let quoteGivesMore = extractive.map { quote in
+            !quote.text.hasPrefix(ExtractiveAnswer.notDirectly) && asked.answered(by: quote.text) > asked.answered(by: result.answer)
+        } ?? false
+        if holdsAnswer, !grounded.needsFallback, !quoteGivesMore, !grounded.shown.isEmpty { _ = onText(grounded.shown) }
+        if let extractive, grounded.needsFallback || quoteGivesMore {
+            if !grounded.needsFallback {
+                result.notices.append("the model's answer gave less of what the question asks than the quoted evidence")
+            }
             result.answer = extractive.text
             result.origin = extractive.text == GroundedPrompt.noAnswer || extractive.text.hasPrefix(ExtractiveAnswer.notDirectly)
                 ? .refusal : .extractive

@@ -169,7 +169,8 @@ public enum QuestionKind {
 /// quoted, each with its source: `According to [2], "The window is 4,096 tokens."`
 public enum ExtractiveAnswer {
     /// The sentences to quote, best first. `expectsNumber`: prefer sentences that state a number the question does
-    /// not, a year counting only for a date question (`AnsweringNumbers`).
+    /// not, a year counting only for a date question (`AnsweringNumbers`). For a question asking several things
+    /// (`AskedParts`), prefer the sentences that give most of them.
     public static func choose(from ranked: [RankedSentence], question: String = "", expectsNumber: Bool = false,
                               sentences: Int = 1) -> [RankedSentence] {
         // A question in the notes ("How much memory does it save?") answers nothing.
@@ -178,6 +179,12 @@ public enum ExtractiveAnswer {
             let answering = AnsweringNumbers(question: question)
             let withNumbers = candidates.filter { !answering.numbers(in: $0.text).isEmpty }
             if !withNumbers.isEmpty { candidates = withNumbers }
+        }
+        // "In which year …, and who …?": the sentence giving most of what is asked first, rank order within a tie.
+        let asked = AskedParts(question: question)
+        if asked.isMultiPart {
+            candidates = candidates.map { (sentence: $0, given: asked.answered(by: $0.text)) }.enumerated()
+                .sorted { ($0.element.given, -$0.offset) > ($1.element.given, -$1.offset) }.map(\.element.sentence)
         }
         return Array(candidates.prefix(max(1, sentences)))
     }

@@ -40,7 +40,7 @@ public struct SupportScorer: Sendable {
     public init(sources: [ContextSource], question: String, threshold: Double = SupportScorer.defaultThreshold) {
         self.sources = sources.map { ($0.number, SupportTerms($0.heading + "\n" + $0.text)) }
         self.question = SupportTerms(question)
-        answering = AnsweringNumbers(question: question)
+        answering = AnsweringNumbers(question: question, sources: sources.map(\.text).joined(separator: "\n"))
         self.threshold = threshold
         let all = self.sources.map(\.terms)
         sourceNumbers = all.reduce(into: Set<String>()) { $0.formUnion($1.numbers) }

@@ -84,19 +84,33 @@ public enum YearMentions {
     }
 }
 
-/// The numbers of a sentence that can answer a question asking for one: numbers the question does not state itself,
-/// and no year (`YearMentions`) unless the question asks for a date.
+/// The numbers of a sentence that can answer a question asking for one: numbers the question does not state itself;
+/// no year (`YearMentions`) unless the question asks for a date; and for "how many <noun>", no number that counts
+/// something else — in the sentence ("328 GB"), or, when the sentence states it bare, in every place the sources
+/// state it (`NumberContexts`).
 public struct AnsweringNumbers: Sendable {
     let asked: Set<String>
     let acceptsYears: Bool
+    let countedNouns: [String]
+    let sources: NumberContexts
 
-    public init(question: String) {
+    /// `sources`: the text of the sources the sentence is checked against (empty when it is one of them).
+    public init(question: String, sources: String = "") {
         asked = SupportTerms(question).numbers
         acceptsYears = QuestionKind.asksForDate(question)
+        countedNouns = AskedQuantity.countedNouns(in: question)
+        self.sources = NumberContexts(sources)
     }
 
     public func numbers(in sentence: String) -> Set<String> {
-        let stated = SupportTerms(sentence).numbers.subtracting(asked)
-        return acceptsYears ? stated : stated.subtracting(YearMentions.years(in: sentence))
+        var stated = SupportTerms(sentence).numbers.subtracting(asked)
+        if !acceptsYears { stated.subtract(YearMentions.years(in: sentence)) }
+        guard !countedNouns.isEmpty else { return stated }
+        let own = NumberContexts(sentence)
+        return stated.filter { number in
+            countedNouns.contains { noun in
+                own.counts(number, noun: noun) || (own.mayCount(number, noun: noun) && sources.mayCount(number, noun: noun))
+            }
+        }
     }
 }

@@ -94,3 +94,57 @@ final class QuoteChoiceTests: XCTestCase {
                        "without key terms in favour of either, the cosine decides")
     }
 }
+
+final class CountedNumberTests: XCTestCase {
+    func testNumbersCountTheWordsAfterThem() {
+        let contexts = NumberContexts("Q4_1 uses 20 bytes per block, 5 bits per weight. SmolLM2 has 9 query heads and 3 key/value heads; W = 4,096. It is 8x smaller.")
+        XCTAssertTrue(contexts.counts("20", noun: "byte"))
+        XCTAssertFalse(contexts.counts("5", noun: "weight"), "5 counts bits per weight")
+        XCTAssertTrue(contexts.counts("9", noun: "head"))
+        XCTAssertTrue(contexts.counts("3", noun: "head"))
+        XCTAssertTrue(contexts.counts("8", noun: "time"), "8x counts times")
+        XCTAssertFalse(contexts.counts("4096", noun: "token"))
+        XCTAssertTrue(contexts.mayCount("4096", noun: "token"), "a bare number may count anything")
+        XCTAssertFalse(contexts.mayCount("20", noun: "second"))
+        XCTAssertTrue(NumberContexts("It takes 320 KiB per token.").counts("320", noun: "byte"), "a unit names its measure")
+        XCTAssertTrue(NumberContexts("about 28 hours").counts("28", noun: "second"))
+        XCTAssertFalse(NumberContexts("about 328 GB").counts("328", noun: "second"))
+        XCTAssertTrue(contexts.mayCount("77", noun: "second"), "a number the text never states is not judged here")
+    }
+
+    func testANumberTheSourcesGiveInAnotherUnitDoesNotAnswerHowMany() {
+        let sources = "One million tokens need about 328 GB. A quadratic cost turns 0.1 seconds into 100,000 seconds."
+        let answering = AnsweringNumbers(question: "How many seconds would one token take at a million tokens?", sources: sources)
+        XCTAssertEqual(answering.numbers(in: "The answer is: 328."), [])
+        XCTAssertEqual(answering.numbers(in: "It takes 328 GB."), [])
+        XCTAssertEqual(answering.numbers(in: "The answer is 100,000."), ["100000"])
+        XCTAssertEqual(answering.numbers(in: "About 100,000 seconds."), ["100000"])
+        XCTAssertEqual(AnsweringNumbers(question: "How much memory?", sources: sources).numbers(in: "About 328."), ["328"],
+                       "only a counting question names what its number counts")
+    }
+}
+
+final class AskedPartsTests: XCTestCase {
+    func testPartsOfAQuestion() {
+        XCTAssertEqual(AskedParts(question: "In which year was FlashAttention introduced, and who was its first author?").parts,
+                       [.year, .person])
+        XCTAssertEqual(AskedParts(question: "How many bytes does a block occupy, and how many weights does it hold?").parts,
+                       [.count("byte"), .count("weight")])
+        XCTAssertFalse(AskedParts(question: "How much memory does it save?").isMultiPart)
+    }
+
+    func testAnAnswerGivingMoreOfTheQuestionWins() {
+        let asked = AskedParts(question: "In which year was FlashAttention introduced, and who was its first author?")
+        XCTAssertEqual(asked.answered(by: "2023 [2]."), 1)
+        XCTAssertEqual(asked.answered(by: "According to [1], \"FlashAttention was introduced in 2022 by Tri Dao and colleagues.\""), 2)
+        XCTAssertEqual(asked.answered(by: "According to [1], \"Lewis et al. (2020) coined it.\""), 2)
+        XCTAssertEqual(asked.answered(by: "Going from 1,000 to 1,000,000 tokens costs more. FlashAttention is exact."), 0)
+    }
+
+    func testTheQuoteGivingMostPartsIsChosen() {
+        let ranked = [RankedSentence(text: "FlashAttention-2 (2023) improved the work split.", source: 2, order: 0, score: 0.9),
+                      RankedSentence(text: "FlashAttention was introduced in 2022 by Tri Dao.", source: 1, order: 0, score: 0.8)]
+        let question = "In which year was FlashAttention introduced, and who was its first author?"
+        XCTAssertEqual(ExtractiveAnswer.choose(from: ranked, question: question, expectsNumber: true).map(\.source), [1])
+    }
+}
