@@ -148,3 +148,27 @@ final class AskedPartsTests: XCTestCase {
         XCTAssertEqual(ExtractiveAnswer.choose(from: ranked, question: question, expectsNumber: true).map(\.source), [1])
     }
 }
+
+final class AskedAttributeTests: XCTestCase {
+    func testTheAttributeAskedAbout() {
+        XCTAssertEqual(AskedAttribute.phrases(in: "What learning rate and batch size were used to pre-train Mistral 7B?"),
+                       [["learning", "rate"], ["batch", "size"]])
+        XCTAssertEqual(AskedAttribute.phrases(in: "How large is the tokenizer vocabulary of Llama 3?"), [["tokenizer", "vocabulary"]])
+        XCTAssertEqual(AskedAttribute.phrases(in: "What's the difference between them?"), [])
+        XCTAssertEqual(AskedAttribute.phrases(in: "Why does it break?"), [])
+    }
+
+    func testPassagesThatNeverNameTheAttributeCannotAnswer() {
+        let unnamed = Answerability(question: "What learning rate was used to pre-train Mistral 7B?",
+                                    passages: ["Mistral 7B was pre-trained with a sliding window of 4,096 tokens."], similarity: 0.6)
+        XCTAssertEqual(unnamed.unnamedAttribute, "learning rate")
+        XCTAssertNotNil(RefusalRule().refusal(unnamed))
+        let named = Answerability(question: "What window size does Mistral 7B use?",
+                                  passages: ["Mistral 7B uses a sliding window of 4,096 tokens."], similarity: 0.6)
+        XCTAssertNil(named.unnamedAttribute, "'size' is missing but 'window' names the attribute")
+        XCTAssertNil(RefusalRule().refusal(named))
+        let generic = Answerability(question: "Which techniques shrink the cache?", passages: ["Quantization shrinks the cache."],
+                                    similarity: 0.6)
+        XCTAssertNil(generic.unnamedAttribute, "a one-word attribute is too generic to judge")
+    }
+}
