@@ -179,15 +179,19 @@ public final class AnswerEngine {
         var grounded = GroundedStream(scorer: scorer, sourceCount: context.sources.count,
                                       expectsNumber: QuestionKind.expectsNumber(question), settings: settings.grounding,
                                       earlierAnswers: EarlierAnswers(history.filter { $0.role == .assistant }.map(\.content)))
+        // The answer to a question asking several things ("which year …, and who …?") is shown once it is complete:
+        // a quote giving more of them may replace it.
+        let asked = AskedParts(question: question)
+        let holdsAnswer = settings.grounding.checkSupport && asked.isMultiPart
         var userStopped = false
         let outcome = try generator.generate(messages, options: options.generation) { piece in
             let shown = grounded.feed(stopper.feed(piece))
-            if !shown.isEmpty, !onText(shown) { userStopped = true }
+            if !holdsAnswer, !shown.isEmpty, !onText(shown) { userStopped = true }
             return !userStopped && !stopper.stopped && !grounded.drifted
         }
         if !userStopped {
             let tail = grounded.feed(stopper.finish()) + grounded.finish()
-            if !tail.isEmpty { _ = onText(tail) }
+            if !holdsAnswer, !tail.isEmpty { _ = onText(tail) }
         }
         timings.prefillMs = outcome.prefillSeconds * 1000
         timings.decodeMs = outcome.decodeSeconds * 1000
@@ -196,9 +200,20 @@ public final class AnswerEngine {
         result.answer = grounded.shown.trimmingCharacters(in: .whitespacesAndNewlines)
         result.unsupportedSentence = grounded.driftedAt
         if grounded.drifted { result.origin = .modelCut }
-        if grounded.needsFallback, !userStopped,
-           let extractive = try extractiveAnswer(question: question, context: context, questionVector: retrieval.queryVector,
-                                                 phrasings: retrieval.phrasings) {
+        var extractive: (text: String, coverage: Double)?
+        if grounded.needsFallback || holdsAnswer, !userStopped {
+            extractive = try extractiveAnswer(question: question, context: context, retrieved: retrieval.chunks,
+                                              questionVector: retrieval.queryVector, phrasings: retrieval.phrasings)
+        }
+        // A supported answer that gives fewer of the asked things than the best evidence sentence yields to it.
+        let quoteGivesMore = extractive.map { quote in
+            !quote.text.hasPrefix(ExtractiveAnswer.notDirectly) && asked.answered(by: quote.text) > asked.answered(by: result.answer)
+        } ?? false
+        if holdsAnswer, !grounded.needsFallback, !quoteGivesMore, !grounded.shown.isEmpty { _ = onText(grounded.shown) }
+        if let extractive, grounded.needsFallback || quoteGivesMore {
+            if !grounded.needsFallback {
+                result.notices.append("the model's answer gave less of what the question asks than the quoted evidence")
+            }
             result.answer = extractive.text
             result.origin = extractive.text == GroundedPrompt.noAnswer || extractive.text.hasPrefix(ExtractiveAnswer.notDirectly)
                 ? .refusal : .extractive
@@ -215,21 +230,33 @@ public final class AnswerEngine {
 extension AnswerEngine {
     /// The best evidence sentences for the question, quoted with their sources, and the share of the question's
     /// words they (with their sources' headings) hold; `GroundedPrompt.noAnswer` when that share is below
-    /// `grounding.minimumQuoteCoverage`.
-    func extractiveAnswer(question: String, context: PackedContext, questionVector: [Float],
+    /// `grounding.minimumQuoteCoverage`. `retrieved`: the chunks retrieval found, which weigh the question's terms
+    /// (`KeyTerms`) and give each (compressed) source its whole text (`QuoteRanking`).
+    func extractiveAnswer(question: String, context: PackedContext, retrieved: [RetrievedChunk], questionVector: [Float],
                           phrasings: [WeightedVector] = []) throws -> (text: String, coverage: Double)? {
-        let ranked = try EvidenceCompressor(embedder: retriever.embedder).rank(context, question: question,
-                                                                              questionVector: questionVector,
-                                                                              phrasings: phrasings)
+        let compressorOrder = try EvidenceCompressor(embedder: retriever.embedder).rank(context, question: question,
+                                                                                       questionVector: questionVector,
+                                                                                       phrasings: phrasings)
+        let retrievedTexts = retrieved.map { $0.chunk.heading + "\n" + $0.chunk.text }
+        let chunkText = Dictionary(retrieved.map { ($0.chunk.id, $0.chunk.text) }, uniquingKeysWith: { first, _ in first })
+        var headings: [Int: String] = [:], sourceTexts: [Int: String] = [:]
+        for source in context.sources {
+            let whole = source.chunkIds.compactMap { chunkText[$0] }
+            headings[source.number] = source.heading
+            sourceTexts[source.number] = source.heading + "\n" + (whole.isEmpty ? source.text : whole.joined(separator: "\n"))
+        }
+        let ranked = QuoteRanking(keyTerms: KeyTerms(question: question,
+                                                  passages: retrievedTexts.isEmpty ? Array(sourceTexts.values) : retrievedTexts))
+            .ordered(compressorOrder, headings: headings, sourceTexts: sourceTexts)
         let chosen = ExtractiveAnswer.choose(from: ranked, question: question, expectsNumber: QuestionKind.expectsNumber(question),
                                              sentences: settings.grounding.extractiveSentences)
         let answers = settings.grounding.admitUnansweredQuote
             ? AskedQuantity.quoteCanAnswer(chosen.map(\.text).joined(separator: " "), question: question) : true
         guard let text = ExtractiveAnswer.text(quoting: chosen, answers: answers) else { return nil }
-        let passages = chosen.map { sentence in
+        let quoted = chosen.map { sentence in
             (context.sources.first { $0.number == sentence.source }?.heading ?? "") + "\n" + sentence.text
         }
-        let coverage = Answerability(question: question, passages: passages, similarity: 0).coverage
+        let coverage = Answerability(question: question, passages: quoted, similarity: 0).coverage
         return (coverage < settings.grounding.minimumQuoteCoverage ? GroundedPrompt.noAnswer : text, coverage)
     }
 

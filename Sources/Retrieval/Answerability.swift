@@ -8,11 +8,14 @@ public struct Answerability: Sendable, Equatable {
     public var coverage: Double
     /// The question's words and numbers that occur in none of the retrieved passages.
     public var missing: [String]
+    /// The attribute the question asks about ("learning rate") when the passages never name it (`AskedAttribute`).
+    public var unnamedAttribute: String?
 
-    public init(similarity: Double, coverage: Double, missing: [String]) {
+    public init(similarity: Double, coverage: Double, missing: [String], unnamedAttribute: String? = nil) {
         self.similarity = similarity
         self.coverage = coverage
         self.missing = missing
+        self.unnamedAttribute = unnamedAttribute
     }
 
     /// Measures `question` against the texts (and headings) of the retrieved passages. A question word counts as
@@ -29,7 +32,7 @@ public struct Answerability: Sendable, Equatable {
         }.sorted()
         self.init(similarity: similarity,
                   coverage: asked.isEmpty ? 1 : Double(asked.count - missing.count) / Double(asked.count),
-                  missing: missing)
+                  missing: missing, unnamedAttribute: AskedAttribute.unnamed(in: question, missingTerms: missing))
     }
 
     static func sameStem(_ a: String, _ b: String) -> Bool {
@@ -49,6 +52,8 @@ public struct RefusalRule: Sendable {
     /// Below this best similarity the question is refused unless the passages cover `fullCoverage` of its words.
     public var weakSimilarity = 0.35
     public var fullCoverage = 1.0
+    /// Refuse when the passages never name the attribute the question asks about (`AskedAttribute`).
+    public var refuseUnnamedAttribute = true
 
     public init() {}
 
@@ -59,6 +64,9 @@ public struct RefusalRule: Sendable {
         }
         if signals.similarity < weakSimilarity, signals.coverage < fullCoverage {
             return "passages are only weakly similar (best similarity \(format(signals.similarity)) < \(format(weakSimilarity))) and miss \(signals.missing.joined(separator: ", "))"
+        }
+        if refuseUnnamedAttribute, let attribute = signals.unnamedAttribute {
+            return "the passages never name the asked \"\(attribute)\""
         }
         return nil
     }

@@ -21,18 +21,36 @@ public enum AskedQuantity {
     }
 
     /// False when the quote cannot answer the question: it names none of the counted nouns (a shared five-letter
-    /// stem counts: "dimensions" ~ "dimensional"), or states no year for a year question. True otherwise.
+    /// stem counts: "dimensions" ~ "dimensional"), no word of the asked attribute of a number question
+    /// (`AskedAttribute`, two words or more), or states no year for a year question. True otherwise.
     public static func quoteCanAnswer(_ quote: String, question: String) -> Bool {
         let quoteWords = Set(quote.lowercased().split { !$0.isLetter && !$0.isNumber }.map { singular(String($0)) })
         for noun in countedNouns(in: question) {
             let named = quoteWords.contains(noun) || quoteWords.contains { Answerability.sameStem(noun, $0) }
             if !named { return false }
         }
+        // "How large is the tokenizer vocabulary …?": a number about something else ("327,680 bytes" of a cache) does
+        // not answer it; the quote must name the attribute (a word of it), as for a counted noun.
+        if QuestionKind.expectsNumber(question) {
+            for phrase in AskedAttribute.phrases(in: question) where phrase.count >= 2 {
+                let named = phrase.map(singular).contains { word in
+                    quoteWords.contains(word) || quoteWords.contains { closeForms(word, $0) }
+                }
+                if !named { return false }
+            }
+        }
         if asksForYear(question) {
             let years = quote.split { !$0.isNumber }.compactMap { Int($0) }.filter { (1900...2099).contains($0) }
             if years.isEmpty { return false }
         }
         return true
+    }
+
+    /// Forms of one word: a common prefix of five letters or more that leaves at most three letters of either
+    /// ("dimension" ~ "dimensional", but not "tokenizer" ~ "token").
+    static func closeForms(_ a: String, _ b: String) -> Bool {
+        let common = zip(a, b).prefix { $0 == $1 }.count
+        return common >= 5 && common >= max(a.count, b.count) - 3
     }
 
     static func singular(_ word: String) -> String {

@@ -155,21 +155,36 @@ public enum QuestionKind {
         }
         return false
     }
+
+    /// "Which year …", "what date …", "when …": a year in the evidence can be the answer. Otherwise a year is only a
+    /// citation or a date of something else (`AnsweringNumbers`).
+    public static func asksForDate(_ question: String) -> Bool {
+        let words = question.lowercased().split { !$0.isLetter }.map(String.init)
+        if words.first == "when" { return true }
+        return zip(words, words.dropFirst()).contains { ["which", "what"].contains($0) && ["year", "date"].contains($1) }
+    }
 }
 
 /// The answer made of evidence when the model's answer is not supported: the best-ranked evidence sentences,
 /// quoted, each with its source: `According to [2], "The window is 4,096 tokens."`
 public enum ExtractiveAnswer {
     /// The sentences to quote, best first. `expectsNumber`: prefer sentences that state a number the question does
-    /// not (`QuestionKind`).
+    /// not, a year counting only for a date question (`AnsweringNumbers`). For a question asking several things
+    /// (`AskedParts`), prefer the sentences that give most of them.
     public static func choose(from ranked: [RankedSentence], question: String = "", expectsNumber: Bool = false,
                               sentences: Int = 1) -> [RankedSentence] {
         // A question in the notes ("How much memory does it save?") answers nothing.
         var candidates = ranked.filter { !$0.text.trimmingCharacters(in: CharacterSet(charactersIn: "\"'“”*_. ")).hasSuffix("?") }
         if expectsNumber {
-            let asked = SupportTerms(question).numbers
-            let withNumbers = candidates.filter { !SupportTerms($0.text).numbers.subtracting(asked).isEmpty }
+            let answering = AnsweringNumbers(question: question)
+            let withNumbers = candidates.filter { !answering.numbers(in: $0.text).isEmpty }
             if !withNumbers.isEmpty { candidates = withNumbers }
+        }
+        // "In which year …, and who …?": the sentence giving most of what is asked first, rank order within a tie.
+        let asked = AskedParts(question: question)
+        if asked.isMultiPart {
+            candidates = candidates.map { (sentence: $0, given: asked.answered(by: $0.text)) }.enumerated()
+                .sorted { ($0.element.given, -$0.offset) > ($1.element.given, -$1.offset) }.map(\.element.sentence)
         }
         return Array(candidates.prefix(max(1, sentences)))
     }

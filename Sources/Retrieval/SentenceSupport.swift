@@ -12,7 +12,8 @@ public struct SentenceSupport: Sendable, Equatable {
     public var informative: Bool
     /// The sentence has no word or number to check ("1.", "Sure!").
     public var isEmpty: Bool
-    /// The sentence states a number the question does not.
+    /// The sentence states a number the question does not, and not only a year unless the question asks for a date
+    /// (`AnsweringNumbers`): "Quest (Tang et al., 2024) …" does not say how much memory something saves.
     public var statesNumber = false
 
     /// Supported by a source and stating no number the sources lack.
@@ -34,10 +35,12 @@ public struct SupportScorer: Sendable {
     let sourceNumbers: Set<String>
     let sourceQuantities: Set<String>
     let sourceUnits: Set<String>
+    let answering: AnsweringNumbers
 
     public init(sources: [ContextSource], question: String, threshold: Double = SupportScorer.defaultThreshold) {
         self.sources = sources.map { ($0.number, SupportTerms($0.heading + "\n" + $0.text)) }
         self.question = SupportTerms(question)
+        answering = AnsweringNumbers(question: question, sources: sources.map(\.text).joined(separator: "\n"))
         self.threshold = threshold
         let all = self.sources.map(\.terms)
         sourceNumbers = all.reduce(into: Set<String>()) { $0.formUnion($1.numbers) }
@@ -46,7 +49,8 @@ public struct SupportScorer: Sendable {
     }
 
     public func support(of sentence: String) -> SentenceSupport {
-        let terms = SupportTerms(CitationMarkers.removingAll(from: sentence))
+        let unmarked = CitationMarkers.removingAll(from: sentence)
+        let terms = SupportTerms(unmarked)
         guard !terms.isEmpty else {
             return SentenceSupport(sources: [], bestShare: 0, strayNumbers: [], informative: false, isEmpty: true)
         }
@@ -78,6 +82,6 @@ public struct SupportScorer: Sendable {
         // Several sources are cited only when they support the sentence equally well.
         let citing = scored.filter { $0.share >= best - 1e-9 }.map(\.number)
         return SentenceSupport(sources: citing, bestShare: bestShare, strayNumbers: stray, informative: true, isEmpty: false,
-                               statesNumber: !addedNumbers.isEmpty)
+                               statesNumber: !answering.numbers(in: unmarked).isEmpty)
     }
 }

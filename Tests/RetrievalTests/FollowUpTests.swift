@@ -99,6 +99,10 @@ final class AnswerShapeTests: XCTestCase {
         XCTAssertFalse(AskedQuantity.quoteCanAnswer("It was fast.", question: "In which year was it released?"))
         XCTAssertTrue(AskedQuantity.quoteCanAnswer("It appeared in 2022.", question: "In which year was it released?"))
         XCTAssertTrue(AskedQuantity.quoteCanAnswer("Anything at all.", question: "What is it?"))
+        XCTAssertFalse(AskedQuantity.quoteCanAnswer("The cache of Llama 3 takes 327,680 bytes per token.",
+                                                    question: "How large is the tokenizer vocabulary of Llama 3?"))
+        XCTAssertTrue(AskedQuantity.quoteCanAnswer("Llama 3 has a vocabulary of 128K tokens.",
+                                                   question: "How large is the tokenizer vocabulary of Llama 3?"))
         let quote = [RankedSentence(text: "It had a context of 2,048 tokens.", source: 2, order: 0, score: 1)]
         XCTAssertEqual(ExtractiveAnswer.text(quoting: quote, answers: false),
                        "The documents don't say this directly. The closest passage, [2]: \"It had a context of 2,048 tokens.\"")

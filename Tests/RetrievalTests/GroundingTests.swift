@@ -163,6 +163,7 @@ final class GroundedAnswerTests: XCTestCase {
         let corpus = try MemoryCorpus(embedder: HashingEmbedder(), documents: [
             ("window.md", ["Mistral 7B uses a sliding window of 4,096 tokens in each of its 32 layers."]),
             ("sram.md", ["The A100 has 192 KB of on-chip SRAM per streaming multiprocessor."]),
+            ("flash.md", ["FlashAttention was introduced in 2022 by Tri Dao. FlashAttention-2 (2023) split the work better."]),
         ])
         var settings = AnswerSettings()
         settings.refusal.minimumSimilarity = -1
@@ -188,5 +189,15 @@ final class GroundedAnswerTests: XCTestCase {
         XCTAssertTrue(result.answer.hasPrefix("According to ["), result.answer)
         XCTAssertTrue(result.answer.contains("4,096 tokens"), result.answer)
         XCTAssertEqual(result.cited.count, 1)
+    }
+
+    func testAnAnswerGivingHalfOfATwoPartQuestionYieldsToAQuoteGivingBoth() throws {
+        var streamed = ""
+        let result = try engine(reply: "FlashAttention-2 came in 2023.")
+            .ask("In which year was FlashAttention introduced, and who was its first author?", options: AskOptions(),
+                 onText: { streamed += $0; return true })
+        XCTAssertEqual(result.origin, .extractive)
+        XCTAssertTrue(result.answer.contains("2022 by Tri Dao"), result.answer)
+        XCTAssertEqual(streamed, result.answer, "the replaced answer was never shown")
     }
 }

@@ -1,0 +1,78 @@
+import Foundation
+
+/// What each number of a text counts: the words right after it, up to a stop word, "per", a number, punctuation or
+/// three words ("16 bytes", "9 query heads", "3 key/value heads", "8x smaller"); nothing for a bare number ("W = 4,096.").
+/// "How many seconds …" is not answered by 328 when the sources say "328 GB".
+public struct NumberContexts: Sendable {
+    /// Number (digits, as `SupportTerms` writes them) → the words after each of its occurrences (empty: bare).
+    public let occurrences: [String: [[String]]]
+
+    public init(_ text: String) {
+        var occurrences: [String: [[String]]] = [:]
+        for clause in Self.clauses(of: text) {
+            let tokens = SupportTerms.tokens(of: clause)
+            for (index, token) in tokens.enumerated() where token.first!.isNumber {
+                let digits = token.prefix { $0.isNumber || $0 == "." }
+                let attached = token.dropFirst(digits.count)
+                var words = attached.isEmpty ? [] : [String(attached)]
+                for next in tokens[(index + 1)...] {
+                    guard words.count < 3, !next.first!.isNumber, next != SupportTerms.rangeDash,
+                          !LexicalQuery.stopWords.contains(next), !Self.rateWords.contains(next) else { break }
+                    words.append(next)
+                }
+                occurrences[String(digits), default: []].append(words)
+            }
+        }
+        self.occurrences = occurrences
+    }
+
+    /// "5 bits per weight" counts bits, not weights.
+    static let rateWords: Set<String> = ["per", "each", "every"]
+
+    /// `number` counts `noun` somewhere in the text, or stands bare somewhere (it may count anything).
+    public func mayCount(_ number: String, noun: String) -> Bool {
+        guard let contexts = occurrences[number] else { return true }
+        return contexts.contains { $0.isEmpty || $0.contains { Self.names($0, noun: noun) } }
+    }
+
+    /// `number` is followed by `noun` (or an adjective and `noun`) somewhere in the text.
+    public func counts(_ number: String, noun: String) -> Bool {
+        occurrences[number]?.contains { $0.contains { Self.names($0, noun: noun) } } ?? false
+    }
+
+    /// "dimensional" names "dimension" (same first five letters, plural aside); a unit names its measure
+    /// ("320 KiB" answers "how many bytes", "28 hours" "how many seconds", "8x" "how many times").
+    static func names(_ word: String, noun: String) -> Bool {
+        let stem = SupportTerms.unitKey(word), nounStem = SupportTerms.unitKey(noun)
+        return stem == nounStem || measures.contains { $0.contains(stem) && $0.contains(nounStem) }
+    }
+
+    /// Units of one measure, as `SupportTerms.unitKey` writes them.
+    static let measures: [Set<String>] = [
+        ["byte", "b", "kb", "kib", "mb", "mib", "gb", "gib", "tb", "tib", "kilob", "megab", "gigab", "terab"],
+        ["secon", "s", "sec", "ms", "milli", "micro", "minut", "min", "hour", "h", "day"],
+        ["time", "x"],
+    ]
+
+    /// Pieces of text between punctuation that ends what a number counts; hyphens and slashes join ("key/value",
+    /// "384-dimensional"), and commas and periods between digits belong to the number.
+    static func clauses(of text: String) -> [String] {
+        let characters = Array(text)
+        var clauses: [String] = []
+        var current = ""
+        for (index, character) in characters.enumerated() {
+            let betweenDigits = index > 0 && index + 1 < characters.count && characters[index - 1].isNumber
+                && characters[index + 1].isNumber
+            let joins = character.isLetter || character.isNumber || character.isWhitespace || "-/_–".contains(character)
+                || (betweenDigits && ",.".contains(character))
+            if joins {
+                current.append(character)
+            } else {
+                clauses.append(current)
+                current = ""
+            }
+        }
+        clauses.append(current)
+        return clauses.filter { !$0.isEmpty }
+    }
+}
