@@ -60,10 +60,10 @@ struct AttentionSettings: Sendable {
     enum Kind: String, CaseIterable, Sendable {
         case dense, window, topk
     }
-    /// Defaults: window keeps 4 sinks + 2,048 recent tokens; topk reads 4 sinks + 256 recent tokens + 1,536 tokens of pages
-    /// (perplexity within 3 % of dense at 4K and 8K: benchmarks/attention.md).
+    /// Defaults: window keeps 4 sinks + 2,048 recent tokens; topk reads 64 sinks + 512 recent tokens (1,024 for prompt
+    /// tokens) + 1,536 tokens of pages (passkey and perplexity: benchmarks/attention.md).
     static let defaultSlidingWindow = 2048
-    static let defaultTopKWindow = 256
+    static let defaultTopKWindow = 512
     static let defaultTopKBudget = 1536
 
     var kind: Kind

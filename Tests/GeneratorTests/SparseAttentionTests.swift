@@ -107,8 +107,10 @@ final class SparseAttentionTests: XCTestCase {
     // MARK: Top-k pages
 
     private func topK(_ config: LlamaConfig, cache: KVCache, count: Int, budget: Int, window: Int = 64,
+                      sinks: Int = TopKPageAttention.defaultSinks,
                       superPageExpansion: Int? = TopKPageAttention.defaultSuperPageExpansion) -> TopKPageAttention {
-        let policy = TopKPageAttention(config: config, budget: budget, window: window, superPageExpansion: superPageExpansion)
+        let policy = TopKPageAttention(config: config, budget: budget, window: window, sinks: sinks,
+                                       superPageExpansion: superPageExpansion)
         for layer in 0..<config.blockCount { policy.didAppend(layer: layer, positions: 0..<count, cache: cache) }
         return policy
     }
@@ -128,11 +130,17 @@ final class SparseAttentionTests: XCTestCase {
     }
 
     func testTopKAttendsSinksChosenPagesAndWindowExactly() {
+        for sinks in [4, TopKPageAttention.defaultSinks] { checkSinksChosenPagesAndWindow(sinks: sinks) }
+    }
+
+    /// Pages wholly inside the sinks are not candidates; 4 sinks are dropped when page 0 is chosen.
+    private func checkSinksChosenPagesAndWindow(sinks: Int) {
         let config = config()
         let count = 2000
         let cache = filledCache(config, count: count)
         // Flat selection (every page scored), to compare with the brute-force bounds below.
-        let policy = topK(config, cache: cache, count: count, budget: 256, window: 100, superPageExpansion: nil)
+        let policy = topK(config, cache: cache, count: count, budget: 256, window: 100, sinks: sinks,
+                          superPageExpansion: nil)
         let positions = (count - 1)..<count
         let queries = randomQueries(config.queryWidth, seed: 3)
         // Plant a key aligned with KV head 1's queries in page 37: its bound must select the page.
@@ -149,6 +157,7 @@ final class SparseAttentionTests: XCTestCase {
             // best bound; a page's score is the largest over the group's three heads.
             let recentStart = (count - 1 - 100) / page * page
             let pageCount = recentStart / page
+            let firstCandidate = sinks / page / 2 * 2   // whole runs of two pages inside the sinks are read as sinks
             var bounds = [Double](repeating: -.infinity, count: pageCount)
             let keys = cache.keys(layer: 2, kvHead: kvHead)
             for g in 0..<3 {
@@ -161,12 +170,12 @@ final class SparseAttentionTests: XCTestCase {
                         headBounds[index] += max(qd * column.min()!, qd * column.max()!)
                     }
                 }
-                let best = headBounds.max()!
+                let best = headBounds[firstCandidate...].max()!
                 for index in 0..<pageCount { bounds[index] = max(bounds[index], headBounds[index] - best) }
             }
-            let chosen = bounds.indices.sorted { bounds[$0] > bounds[$1] }.prefix(256 / page).sorted()
+            let chosen = bounds.indices.dropFirst(firstCandidate).sorted { bounds[$0] > bounds[$1] }.prefix(256 / page).sorted()
             if kvHead == 1 { XCTAssertTrue(chosen.contains(37), "planted page not chosen: \(chosen)") }
-            var ranges: [Range<Int>] = chosen.first == 0 ? [] : [0..<4]
+            var ranges: [Range<Int>] = chosen.first == 0 ? [] : [0..<sinks]
             ranges += chosen.map { ($0 * page)..<($0 * page + page) }
             ranges.append(recentStart..<count)
             for g in 0..<3 {
@@ -326,6 +335,64 @@ final class SparseAttentionTests: XCTestCase {
         }
         XCTAssertEqual(scheme.farthestDistance, 4096, "far context is kept in the first half of the trained range")
         XCTAssertEqual(32768 + scheme.queryShift(keyStart: 0, queryPosition: 32768), 4096, "position 0 lands at the farthest distance")
+    }
+
+    /// For any selection, the segments cover exactly the sinks, the pages and the recent window; the segments keep their
+    /// order, no key appears beyond the farthest distance, and the neighbourhood (and everything up to the farthest
+    /// distance) keeps its true distances.
+    func testTopKSegmentsKeepOrderAndReach() {
+        let config = config()   // trained 4,096: farthest distance 2,048
+        let policy = TopKPageAttention(config: config, budget: 512, window: 64)
+        let scheme = policy.scheme, page = TopKPageAttention.pageSize
+        var random = SeededRandom(seed: 5)
+        for last in [1000, 2048, 2049, 3000, 5000, 30000] {
+            for _ in 0..<20 {
+                let recentStart = (last - 64) / page * page
+                let candidates = (2..<(recentStart / page)).filter { _ in random.nextUnit() < 0.1 }
+                let pages = Array(candidates.prefix(512 / page))
+                let segments = policy.segments(pages: pages, recentStart: recentStart, lastPosition: last)
+                var expected = Array(0..<min(policy.sinks, recentStart))
+                for p in pages { expected += Array((p * page)..<((p + 1) * page)) }
+                expected += Array(recentStart...last)
+                XCTAssertEqual(segments.flatMap { Array($0.positions) }, expected, "last \(last)")
+                var previousStart = Int.min
+                for segment in segments {
+                    // Where the segment's first key appears; the keys inside keep their spacing (so squeezed segments
+                    // may overlap the next one's start), the segments keep their order.
+                    let appears = segment.positions.lowerBound - segment.queryShift
+                    XCTAssertGreaterThan(appears, previousStart, "segments keep their order")
+                    previousStart = appears
+                    XCTAssertLessThanOrEqual(last - appears, scheme.farthestDistance, "no key appears beyond the farthest distance")
+                    if last <= scheme.farthestDistance || last - segment.positions.lowerBound <= scheme.neighborhood {
+                        XCTAssertEqual(segment.queryShift, 0, "true distances in range and in the neighbourhood")
+                    }
+                }
+            }
+        }
+    }
+
+    /// A dense layer reads every position up to the farthest distance; beyond, the sinks and the last
+    /// (farthest distance − sinks) positions, through the position scheme.
+    func testDenseLayerBeyondTheFarthestDistanceReadsSinksAndTrainedReach() {
+        let config = config()   // farthest distance 2,048
+        let count = 3000
+        let cache = filledCache(config, count: count)
+        let policy = topK(config, cache: cache, count: count, budget: 256)
+        let queries = randomQueries(config.queryWidth, seed: 17)
+        let output = run(policy, config: config, cache: cache, queries: queries, positions: (count - 1)..<count, layer: 0)
+        let page = TopKPageAttention.pageSize, sinks = policy.sinks
+        let firstKept = ((count - 1) - (policy.scheme.farthestDistance - sinks) + page - 1) / page * page
+        let recentStart = (count - 1 - 64) / page * page
+        let segments = policy.segments(pages: Array((firstKept / page)..<(recentStart / page)), recentStart: recentStart,
+                                       lastPosition: count - 1)
+        XCTAssertEqual(segments.flatMap { Array($0.positions) }, Array(0..<sinks) + Array(firstKept..<count))
+        let rotary = RotaryShift(config: config)
+        for head in 0..<config.headCount {
+            let query = Array(queries[(head * headDim)..<((head + 1) * headDim)])
+            let parts = segments.map { ($0.positions, rotated(query[...], by: $0.queryShift, rotary: rotary)) }
+            let expected = reference(parts: parts, layer: 0, kvHead: head / config.groupSize, cache: cache)
+            for d in 0..<headDim { XCTAssertEqual(Double(output[head * headDim + d]), expected[d], accuracy: 1e-4) }
+        }
     }
 
     func testRelativeMaximumKeepsOneHeadsSharpPage() {

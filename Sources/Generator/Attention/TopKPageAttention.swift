@@ -6,10 +6,11 @@ import Foundation
 /// queries and a KV head, every page before the recent window is scored by its upper bound of q·k for each query head
 /// of the KV group (the block's mean query per head when the block has several tokens), taken relative to that
 /// head's best page and maximized over the group (`relativeMaximum`); the best pages
-/// within `budget` tokens, the `sinks` first positions and the last `window` positions are attended exactly
-/// (`SegmentAttention`). The first `denseLayers` layers read every page. When the budget covers every page the
-/// result is dense attention (while the query position is ≤ `scheme.farthestDistance`). Beyond, the `PositionScheme`
-/// keeps every distance within the well-trained range.
+/// within `budget` tokens, the `sinks` first positions and the last `window` positions (`prefillWindow` for the
+/// queries of a prompt batch) are attended exactly (`SegmentAttention`). The first `denseLayers` layers read every
+/// position up to `scheme.farthestDistance` back. When the budget covers every page the result is dense attention
+/// (while the query position is ≤ `scheme.farthestDistance`). Beyond, the `PositionScheme` keeps every distance
+/// within the well-trained range.
 public final class TopKPageAttention: AttentionPolicy {
     public static let pageSize = KeyPageSummaries.pageSize
     /// Query tokens that share one page selection.
@@ -17,6 +18,8 @@ public final class TopKPageAttention: AttentionPolicy {
 
     public let budget: Int
     public let window: Int
+    /// The recent window of prompt (prefill) batches, where one page selection serves a block of 16 queries.
+    public let prefillWindow: Int
     public let sinks: Int
     public let denseLayers: Int
     /// Two-level selection: the best `superPageExpansion · keep / 16` super-pages are expanded into their pages (when
@@ -29,22 +32,34 @@ public final class TopKPageAttention: AttentionPolicy {
     public let cachePrecision: KVCachePrecision
     private let rotary: RotaryShift
 
-    /// `budget`: tokens of selected pages (rounded down to whole pages); `window`: recent tokens always read.
-    public init(config: LlamaConfig, budget: Int = 1536, window: Int = 256, sinks: Int = 4, denseLayers: Int = 2,
+    /// `budget`: tokens of selected pages (rounded down to whole pages); `window`: recent tokens always read by a
+    /// generated token; `prefillWindow` (default max(window, 1,024)): recent tokens always read by prompt tokens;
+    /// `sinks`: the first positions, always read (default 64: the attention sinks and the prompt's opening
+    /// instruction, see docs/attention.md).
+    public init(config: LlamaConfig, budget: Int = 1536, window: Int = 512, prefillWindow: Int? = nil,
+                sinks: Int = TopKPageAttention.defaultSinks, denseLayers: Int = 2,
                 cachePrecision: KVCachePrecision = .f32, superPageExpansion: Int? = TopKPageAttention.defaultSuperPageExpansion) {
         self.cachePrecision = cachePrecision
         self.superPageExpansion = superPageExpansion.map { max(1, $0) }
         self.budget = max(0, budget)
         self.window = max(1, window)
+        self.prefillWindow = max(self.window, prefillWindow ?? Self.defaultPrefillWindow)
         self.sinks = max(0, sinks)
         self.denseLayers = max(0, denseLayers)
-        // The recent window (plus a page and a query block of slack) always keeps its true distances.
+        // The recent windows (plus a page and a query block of slack) always keep their true distances.
         scheme = PositionScheme(trainedLength: config.contextLength,
-                                neighborhood: max(config.contextLength / 4, self.window + 2 * Self.pageSize + Self.queryBlock))
+                                neighborhood: max(config.contextLength / 4, self.prefillWindow + 2 * Self.pageSize + Self.queryBlock))
         summaries = KeyPageSummaries(layerCount: config.blockCount, kvHeadCount: config.headCountKV,
                                      headDimension: config.headDimension)
         rotary = RotaryShift(config: config)
     }
+
+    /// Default `sinks`: two pages. StreamingLLM's 4 sinks keep the model fluent; a question-answering prompt also
+    /// needs its opening instruction, which a query far down a long prompt otherwise loses (measured on the passkey
+    /// task: a window of 1,024 with 4 sinks misses the 8K needle at depth 0.95, with 64 it finds it).
+    public static let defaultSinks = 64
+    /// Default lower bound of `prefillWindow` (4K passkey at depths 0.85/0.95: missed with 256 or 512, found with 1,024).
+    public static let defaultPrefillWindow = 1024
 
     public func didAppend(layer: Int, positions: Range<Int>, cache: KVCache) {
         guard layer >= denseLayers else { return }
@@ -54,26 +69,48 @@ public final class TopKPageAttention: AttentionPolicy {
     public func attend(_ request: AttentionRequest, output: UnsafeMutablePointer<Float>) {
         rotary.reserve(magnitude: scheme.largestShift(upTo: request.positions.upperBound))
         let base = request.positions.lowerBound
+        let window = request.positions.count > 1 ? prefillWindow : self.window
         SegmentAttention.attend(request, output: output, rotary: rotary, queryBlock: Self.queryBlock) { kvHead, tokens in
             let first = base + tokens.lowerBound, last = base + tokens.upperBound - 1
             let recentStart = max(0, first - window) / Self.pageSize * Self.pageSize
             let candidates = recentStart / Self.pageSize
             let pages: [Int]
-            if request.layer < denseLayers || candidates * Self.pageSize <= budget {
+            if request.layer < denseLayers {
+                pages = Array(denseReach(lastPosition: last, pageCount: candidates))
+            } else if candidates * Self.pageSize <= budget {
                 pages = Array(0..<candidates)
             } else {
-                pages = selectPages(request, kvHead: kvHead, tokens: tokens, pageCount: candidates, keep: budget / Self.pageSize)
+                pages = selectPages(request, kvHead: kvHead, tokens: tokens, from: firstSelectablePage, pageCount: candidates,
+                                    keep: budget / Self.pageSize)
             }
             return segments(pages: pages, recentStart: recentStart, lastPosition: last)
         }
+    }
+
+    /// Pages wholly inside the sinks are read as sinks, never selected (rounded down to a whole run of pages, as
+    /// selection scores runs; `segments` trims the sinks where a selected page overlaps them).
+    private var firstSelectablePage: Int { sinks / Self.pageSize / runPages * runPages }
+    private var runPages: Int { Self.shiftRun / Self.pageSize }
+
+    /// The pages a dense layer reads: every page while the query is within `scheme.farthestDistance` of the start;
+    /// beyond, the pages within that distance and the sinks (seen through `scheme`, like every page): a dense layer
+    /// then reads at most 4,096 keys, as many as at the edge of the exact range. Reading every key of a 16K prompt
+    /// there (14K keys squeezed into distances ≤ 4,096) made the model miss the pass key at depths 0.65/0.75, which
+    /// it finds this way (benchmarks/attention.md).
+    func denseReach(lastPosition: Int, pageCount: Int) -> Range<Int> {
+        guard lastPosition > scheme.farthestDistance else { return 0..<pageCount }
+        let reach = scheme.farthestDistance - sinks
+        let firstPage = (lastPosition - reach + Self.pageSize - 1) / Self.pageSize
+        return min(pageCount, max(0, firstPage))..<pageCount
     }
 
     /// Keys that may share one query shift when the shifts of their pages differ (beyond the trained range):
     /// runs of adjacent pages up to this length take the shift of their first page (fewer, longer kernel calls).
     public static let shiftRun = 64
 
-    /// Sinks, the chosen pages (ascending) and the recent window, each with its query shift; adjacent neighbours merge
-    /// when their shifts are equal, or when the run so far is shorter than `shiftRun` keys.
+    /// Sinks, the chosen pages (ascending) and the recent window, each with its query shift (`scheme`); adjacent
+    /// neighbours merge when their shifts are equal, or when the run so far is shorter than `shiftRun` keys. The sinks
+    /// end where the first chosen page starts (pages inside the sinks are never chosen, but a dense layer reads them).
     public func segments(pages: [Int], recentStart: Int, lastPosition: Int) -> [KeySegment] {
         var segments: [KeySegment] = []
         func append(_ range: Range<Int>, shift: Int) {
@@ -85,9 +122,8 @@ public final class TopKPageAttention: AttentionPolicy {
                 segments.append(KeySegment(range, queryShift: shift))
             }
         }
-        if pages.first != 0 {
-            append(0..<min(sinks, recentStart), shift: scheme.queryShift(keyStart: 0, queryPosition: lastPosition))
-        }
+        let sinkEnd = min(sinks, recentStart, (pages.first ?? Int.max / Self.pageSize) * Self.pageSize)
+        append(0..<sinkEnd, shift: scheme.queryShift(keyStart: 0, queryPosition: lastPosition))
         for page in pages {
             let start = page * Self.pageSize
             append(start..<(start + Self.pageSize), shift: scheme.queryShift(keyStart: start, queryPosition: lastPosition))
@@ -99,12 +135,14 @@ public final class TopKPageAttention: AttentionPolicy {
     /// Default `superPageExpansion`.
     public static let defaultSuperPageExpansion = 4
 
-    /// The `keep` pages (ascending) of 0..<pageCount with the largest score. Per query head of the group (the block's
+    /// The `keep` pages (ascending) of firstPage..<pageCount with the largest score. Per query head of the group (the block's
     /// mean query when it has several tokens) each page gets its upper bound of q·k; the bounds combine into one score
     /// per page with `relativeMaximum`. With many candidate pages, a first pass scores super-pages (16 pages) the same
     /// way and only the pages of the best `superPageExpansion · keep / 16` of them (and of the incomplete last
     /// super-page) are scored and compete.
-    private func selectPages(_ request: AttentionRequest, kvHead: Int, tokens: Range<Int>, pageCount: Int, keep: Int) -> [Int] {
+    private func selectPages(_ request: AttentionRequest, kvHead: Int, tokens: Range<Int>, from firstPage: Int,
+                             pageCount: Int, keep: Int) -> [Int] {
+        guard pageCount - firstPage > keep else { return Array(firstPage..<pageCount) }
         let headDim = request.cache.headDimension
         let group = request.groupSize
         let superPageSize = KeyPageSummaries.superPageSize
@@ -112,7 +150,6 @@ public final class TopKPageAttention: AttentionPolicy {
         let expanded = max(1, (superPageExpansion ?? 0) * keep / superPageSize)
         let hierarchical = superPageExpansion != nil && superPages > expanded
         let last = request.positions.lowerBound + tokens.upperBound - 1
-        let runPages = Self.shiftRun / Self.pageSize
         var queries = [Float](repeating: 0, count: group * headDim)   // [group, headDim]: mean query per head
         let weight = 1 / Float(tokens.count)
         return queries.withUnsafeMutableBufferPointer { queries in
@@ -154,7 +191,7 @@ public final class TopKPageAttention: AttentionPolicy {
                                              pages: shifted, pagesPerQuery: runPages, into: scores)
                 }
             }
-            var candidates: [Range<Int>] = [0..<pageCount]   // pages that get a score, ascending
+            var candidates: [Range<Int>] = [firstPage..<pageCount]   // pages that get a score, ascending
             if hierarchical {
                 // First pass: every complete super-page, with the query shift of its first key, per head.
                 var superBounds = [Float](repeating: 0, count: group * superPages)   // [group, superPages]
@@ -175,8 +212,11 @@ public final class TopKPageAttention: AttentionPolicy {
                 }
                 let superScores = Self.relativeMaximum(superBounds, rows: group, pages: superPages)
                 // Second pass: the pages of the best super-pages and of the incomplete last one.
-                candidates = Self.largestIndices(superScores, count: expanded).map { ($0 * superPageSize)..<(($0 + 1) * superPageSize) }
-                candidates.append((superPages * superPageSize)..<pageCount)
+                candidates = Self.largestIndices(superScores, count: expanded).map {
+                    max(firstPage, $0 * superPageSize)..<max(firstPage, ($0 + 1) * superPageSize)
+                }
+                candidates.append(max(firstPage, superPages * superPageSize)..<pageCount)
+                candidates.removeAll { $0.isEmpty }
             }
             // Per head, the bounds of the candidate pages, packed in candidate order: [group, packedCount].
             let packedCount = candidates.reduce(0) { $0 + $1.count }
@@ -191,7 +231,7 @@ public final class TopKPageAttention: AttentionPolicy {
                 }
             }
             let chosen = Self.largestIndices(Self.relativeMaximum(bounds, rows: group, pages: packedCount), count: keep)
-            guard hierarchical else { return chosen }
+            // Packed indices back to page numbers.
             let pages = candidates.flatMap { $0 }
             return chosen.map { pages[$0] }
         }
