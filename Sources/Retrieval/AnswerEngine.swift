@@ -94,9 +94,11 @@ public final class AnswerEngine {
 
     /// Answers `rawQuestion`. `searchQueries`, when given, are the phrasings retrieval fuses instead of searching
     /// with the question alone (a chat follow-up with and without its context). `progress` receives notices while
-    /// working (map-reduce steps); `onText` receives the streamed answer and returns false to stop it.
+    /// working (map-reduce steps); `onText` receives the streamed answer and returns false to stop it. `focus`, when
+    /// given (a chat follow-up that picked an item out of the user's list), keeps the evidence on that item: on the
+    /// rag route, retrieved passages that name another item of the list are left out when one names the item alone.
     public func ask(_ rawQuestion: String, options: AskOptions, history: [PromptMessage] = [], summary: String? = nil,
-                    searchQueries: [WeightedQuery] = [],
+                    searchQueries: [WeightedQuery] = [], focus: ReferentFocus? = nil,
                     progress: (String) -> Void = { _ in }, onText: (String) -> Bool = { _ in true }) throws -> AskResult {
         var notices: [String] = []
         var question = rawQuestion.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -148,6 +150,7 @@ public final class AnswerEngine {
         var mapTokens = 0
         switch decision.route {
         case .rag:
+            if let focus { retrieval.chunks = focus.focused(retrieval.chunks) }
             let packed = ContextPacker(budget: options.budget, countTokens: generator.countTokens).pack(retrieval.chunks)
             if packed.truncated { result.notices.append("the last source was shortened to fit the \(options.budget)-token budget") }
             if settings.evidenceSentences > 0 {

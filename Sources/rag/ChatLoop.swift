@@ -87,6 +87,9 @@ final class ChatLoop {
                 let verdict = result.condensing.rewritten ? "used" : "not used"
                 console.debug("condenser wrote (\(verdict)): \(result.condensing.modelOutput.split(whereSeparator: \.isNewline).first ?? "")")
             }
+            if let focus = result.focus {
+                console.debug("referent: \"\(focus.item)\" (other items of the list: \(focus.siblings.map { "\"\($0)\"" }.joined(separator: ", ")))")
+            }
             console.debug("turn \(result.turn.number): searched: \(result.turn.standaloneQuestion); prompt \(result.answer.promptTokens) tokens; memory \(result.memoryTokens) tokens")
         } catch {
             interrupt?.endAnswer()

@@ -190,3 +190,48 @@ final class ChatEngineTests: XCTestCase {
         }
     }
 }
+
+final class ChatFocusTests: XCTestCase {
+    /// "Explain the first one" picks an item out of the user's own list: the answer's evidence leaves out the
+    /// overview that lists every item, the focus stays while follow-ups point back, and a standalone question ends it.
+    func testReferentFocusKeepsTheEvidenceOnThePickedItem() throws {
+        let corpus = try MemoryCorpus(embedder: HashingEmbedder(), documents: [
+            (path: "cache.md", chunks: ["Ways to shrink the cache: share keys and values between query heads; storing "
+                + "keys and values in lower precision such as INT8; a sliding window keeps only recent tokens."]),
+            (path: "gqa.md", chunks: ["Grouped-query attention: query heads share one key head and one value head, "
+                + "so the cache holds fewer key/value heads."]),
+            (path: "rope.md", chunks: ["Rotary embeddings rotate queries and keys by their position."]),
+        ])
+        let generator = ChatScriptGenerator()
+        generator.condenseReply = { _ in "" }
+        var settings = AnswerSettings()
+        settings.refusal.minimumSimilarity = 0
+        settings.refusal.weakSimilarity = 0
+        settings.grounding.checkSupport = false
+        settings.evidenceSentences = 0
+        let answers = AnswerEngine(retriever: try HybridRetriever(corpus: corpus, embedder: HashingEmbedder()),
+                                   generator: generator, settings: settings)
+        let engine = try ChatEngine(answerEngine: answers, store: InMemoryChatSessionStore(), sessionName: "focus")
+        func answerPrompt() -> String { generator.calls(.answer).last?.messages.map(\.content).joined(separator: "\n") ?? "" }
+
+        let first = try engine.ask("What is the KV cache?")
+        XCTAssertNil(first.focus)
+        XCTAssertTrue(answerPrompt().contains("Ways to shrink the cache"))
+
+        let picked = try engine.ask("I know three ways to make it smaller: sharing key/value heads between query heads, "
+            + "storing the entries in lower precision, and keeping only a window of recent tokens. Explain the first one.")
+        XCTAssertEqual(picked.focus?.item, "sharing key/value heads between query heads")
+        XCTAssertEqual(picked.answer.question, "Explain sharing key/value heads between query heads.")
+        XCTAssertTrue(answerPrompt().contains("Grouped-query attention"))
+        XCTAssertFalse(answerPrompt().contains("Ways to shrink the cache"), "the overview of the whole list is left out")
+
+        let followUp = try engine.ask("How much memory does that save?")
+        XCTAssertEqual(followUp.focus?.item, "sharing key/value heads between query heads", "kept while pointing back")
+        XCTAssertFalse(answerPrompt().contains("Ways to shrink the cache"))
+
+        let standalone = try engine.ask("How do rotary embeddings encode position?")
+        XCTAssertNil(standalone.focus, "a question that stands on its own ends the focus")
+        engine.reset()
+        XCTAssertNil(engine.focus)
+    }
+}

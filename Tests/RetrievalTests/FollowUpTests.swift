@@ -108,3 +108,41 @@ final class AnswerShapeTests: XCTestCase {
                        "The documents don't say this directly. The closest passage, [2]: \"It had a context of 2,048 tokens.\"")
     }
 }
+
+final class ReferentFocusTests: XCTestCase {
+    func hit(_ id: Int64, _ path: String, heading: String = "", _ text: String) -> RetrievedChunk {
+        RetrievedChunk(chunk: ChunkRecord(id: id, documentId: id, path: path, rootPath: "/", ordinal: 0, heading: heading,
+                                          text: text, startLine: 1, endLine: 5, charStart: 0, charEnd: 10),
+                       score: 1, dense: 0.5, bm25: nil)
+    }
+
+    let focus = ReferentFocus(item: "sharing key/value heads between query heads",
+                              siblings: ["storing the entries in lower precision", "keeping only a window of recent tokens"])
+
+    func testResolutionCarriesTheOtherItemsOfTheList() {
+        let resolved = OrdinalReference.resolve(
+            "Three ways to shrink it: sharing key/value heads between query heads, storing the entries in lower precision, "
+                + "and keeping only a window of recent tokens. Explain the first one.", earlierUserMessages: [])
+        XCTAssertEqual(resolved?.question, "Explain sharing key/value heads between query heads.")
+        XCTAssertEqual(resolved?.focus, focus)
+    }
+
+    func testPassagesNamingAnotherItemLeaveWhenOneNamesTheItemAlone() {
+        let overview = hit(1, "cache.md", heading: "The Cache > Ways to shrink it",
+                           "- Fewer key/value heads: share keys and values between query heads.\n"
+                               + "- Lower precision: storing keys and values in INT8 halves it.\n"
+                               + "- A sliding window keeps only recent tokens.")
+        let specific = hit(2, "gqa.md", heading: "Grouped-query attention",
+                           "All query heads share one key head and one value head, so far fewer key/value heads are "
+                               + "cached for every token; almost every recent model uses it.")
+        let other = hit(3, "rope.md", "Rotary embeddings rotate queries and keys by position.")
+        XCTAssertTrue(focus.isAbout(specific.chunk.heading + "\n" + specific.chunk.text),
+                      "'recent' and 'token' alone do not name the window item")
+        XCTAssertTrue(focus.names(overview.chunk.text))
+        XCTAssertTrue(focus.namesSibling(overview.chunk.text))
+        XCTAssertEqual(focus.focused([overview, specific, other]).map(\.chunk.path), ["gqa.md", "rope.md"])
+        // Without a passage about the item alone, the evidence stays as retrieved.
+        XCTAssertEqual(focus.focused([overview, other]).map(\.chunk.path), ["cache.md", "rope.md"])
+        XCTAssertEqual(ReferentFocus(item: "a b", siblings: []).focused([overview, specific]).count, 2)
+    }
+}

@@ -17,6 +17,8 @@ public struct ChatTurnResult: Sendable {
     public var memoryTokens: Int
     /// Tokens of the running summary after this turn.
     public var summaryTokens: Int
+    /// The list item the answer's evidence was kept on, if any (`ChatEngine.focus`).
+    public var focus: ReferentFocus? = nil
 }
 
 /// A conversation about the indexed documents: condense the follow-up, answer it from retrieved sources,
@@ -43,6 +45,10 @@ public final class ChatEngine {
     private let condenser: QuestionCondenser
     private let summarizer: ConversationSummarizer
     private var pending: [ChatChange] = []
+    /// The item of a user's list the conversation is on (`ReferentFocus`): set by a follow-up that picks it out
+    /// ("explain the first one"), kept while follow-ups point back ("how much memory does that save?"), dropped by
+    /// a question that stands on its own. Not stored: a resumed session starts without one.
+    public private(set) var focus: ReferentFocus?
 
     /// Opens the session `sessionName` (resuming it when stored). The answer engine is used with its long-context
     /// budget bounded by `budget.sourcesTokens`, so that every route fits the chat's prompt bound.
@@ -111,10 +117,17 @@ public final class ChatEngine {
             notices.append("could not condense the follow-up (\(error)); searching with it as typed")
         }
 
+        if let picked = condensing.focus {
+            focus = picked
+        } else if transcript.isEmpty || !QuestionCondenser.refersBack(question) {
+            focus = nil
+        }
+
         var interrupted = false
         let answer = try answerEngine.ask(condensing.searchQueries.first?.text ?? condensing.question, options: options, history: memory.historyMessages(),
                                           summary: memory.summary.text.isEmpty ? nil : memory.summary.text,
-                                          searchQueries: condensing.searchQueries, progress: progress) { piece in
+                                          searchQueries: condensing.searchQueries, focus: focus,
+                                          progress: progress) { piece in
             let more = onText(piece)
             if !more { interrupted = true }
             return more
@@ -141,7 +154,7 @@ public final class ChatEngine {
         let result = ChatTurnResult(turn: turn, answer: answer, condensing: condensing, summarizing: folded?.outcome,
                                     notices: notices, saved: saved,
                                     memoryTokens: memory.tokens(countTokens: generator.countTokens),
-                                    summaryTokens: generator.countTokens(memory.summary.text))
+                                    summaryTokens: generator.countTokens(memory.summary.text), focus: focus)
         lastResult = result
         return result
     }
@@ -152,6 +165,7 @@ public final class ChatEngine {
     public func reset() -> String? {
         memory.reset()
         transcript = []
+        focus = nil
         lastResult = nil
         pending = [.reset]
         guard let failure = save() else { return nil }

@@ -15,6 +15,11 @@ public enum OrdinalReference {
         public var question: String
         /// The item referred to.
         public var item: String
+        /// The other items of the list, in order.
+        public var siblings: [String] = []
+
+        /// What the question is about: the item, told apart from the rest of the list.
+        public var focus: ReferentFocus { ReferentFocus(item: item, siblings: siblings) }
     }
 
     static let ordinals: [String: Int] = [
@@ -57,7 +62,9 @@ public enum OrdinalReference {
             resolved.removeSubrange(listSentence)
         }
         resolved = resolved.trimmingCharacters(in: .whitespacesAndNewlines)
-        return Resolution(question: resolved.isEmpty ? question : resolved, item: item)
+        var siblings = items
+        siblings.remove(at: index)
+        return Resolution(question: resolved.isEmpty ? question : resolved, item: item, siblings: siblings)
     }
 
     /// The span "the second technique (that) I mentioned" / "the first one" and the 1-based position (−1: last).

@@ -43,6 +43,9 @@ public struct QuestionCondenser {
         public var modelOutput: String = ""
         /// The phrasings retrieval fuses (empty: search with `question` alone).
         public var searchQueries: [WeightedQuery] = []
+        /// When the follow-up picked an item out of a list the user gave ("explain the first one"): that item and
+        /// the rest of the list, which keep the answer's evidence on the item (`ReferentFocus`).
+        public var focus: ReferentFocus?
     }
 
     /// The condensing prompt for `question` after the turns in `memory`: the summary, the user's earlier
@@ -75,8 +78,12 @@ public struct QuestionCondenser {
     /// user's earlier messages as typed, oldest first (where "the second technique I mentioned" is looked up).
     public func condense(_ question: String, memory: ConversationMemory, previous: ChatTurn? = nil,
                          earlierQuestions: [String] = []) throws -> Outcome {
-        let resolved = OrdinalReference.resolve(question, earlierUserMessages: earlierQuestions)?.question ?? question
-        guard !memory.isEmpty else { return Outcome(question: resolved, rewritten: false, promptTokens: 0, seconds: 0) }
+        let resolution = OrdinalReference.resolve(question, earlierUserMessages: earlierQuestions)
+        let resolved = resolution?.question ?? question
+        let focus = resolution?.focus
+        guard !memory.isEmpty else {
+            return Outcome(question: resolved, rewritten: false, promptTokens: 0, seconds: 0, focus: focus)
+        }
         let prompt = messages(question: question, memory: memory)
         var options = GenerationOptions()
         options.maxTokens = budget.condensedQuestionTokens
@@ -93,12 +100,12 @@ public struct QuestionCondenser {
         let earlier = memory.recentTurns.map(\.standaloneQuestion)
         if let rewritten = Self.clean(outcome.text, original: question, context: context, earlierQuestions: earlier) {
             return Outcome(question: rewritten, rewritten: true, promptTokens: outcome.promptTokens, seconds: seconds,
-                           modelOutput: outcome.text)
+                           modelOutput: outcome.text, focus: focus)
         }
         let anchor = previous ?? memory.recentTurns.last
         return Outcome(question: fallback(resolved, previous: anchor), rewritten: false,
                        promptTokens: outcome.promptTokens, seconds: seconds, modelOutput: outcome.text,
-                       searchQueries: searchQueries(resolved, previous: anchor))
+                       searchQueries: searchQueries(resolved, previous: anchor), focus: focus)
     }
 
     /// The question used when the model's rewrite is unusable: the follow-up as typed when it stands on its own,
