@@ -1,6 +1,7 @@
 #!/bin/sh
-# The attention benchmarks behind benchmarks/attention.md, as they were last run (2026-11-25, main after the
-# kv merge): JSON in benchmarks/attention/, progress lines in benchmarks/attention/log-*.txt.
+# The attention benchmarks behind benchmarks/attention.md: JSON in benchmarks/attention/, progress lines in
+# benchmarks/attention/log-*.txt. Last run: dense and window on 2026-11-25 (main after the kv merge); the topk lines
+# (passkey, perplexity, decode-32k-sinks64.jsonl) again later that day with the current defaults (main 932a846).
 # Usage: benchmarks/run-attention.sh [path/to/rag]   (build first: swift build -c release)
 # The fp16/fp32 decode matrix and the budget/page-size perplexity sweep are in benchmarks/run-kv.sh.
 set -u
@@ -14,7 +15,7 @@ TEXT="$OUT/pride-and-prejudice.txt"
 # Decode at 32K, dense vs topk interleaved twice (tokens per CPU second, one thread).
 for policy in dense topk dense topk; do
     "$RAG" bench attention --attention "$policy" --contexts 32768 --decode 32 --threads 1
-done >> "$OUT/decode-32k-final.jsonl"
+done >> "$OUT/decode-32k-sinks64.jsonl"
 
 # Perplexity at 2K (dense; both sparse policies equal it there), 4K and 8K per policy.
 {
