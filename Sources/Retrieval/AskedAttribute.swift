@@ -23,7 +23,7 @@ public enum AskedAttribute {
                 if ["and", "or"].contains(word), !phrase.isEmpty {
                     phrases.append(phrase)
                     phrase = []
-                } else if isStopWord(word) {
+                } else if SupportTerms.isStopWord(word) {
                     break
                 } else {
                     phrase.append(word)
@@ -58,9 +58,5 @@ public enum AskedAttribute {
         var position = index + 3
         while position < words.count, ["the", "a", "an"].contains(words[position]) { position += 1 }
         return position
-    }
-
-    static func isStopWord(_ word: String) -> Bool {
-        LexicalQuery.stopWords.contains(word) || SupportTerms.extraStopWords.contains(word)
     }
 }

@@ -33,7 +33,7 @@ public struct AskedParts: Sendable {
         return parts.filter { part in
             switch part {
             case .year:
-                return text.split { !$0.isNumber }.contains { YearMentions.isYearLike(String($0)) }
+                return YearMentions.containsYear(text)
             case .person:
                 return !names(in: text).isEmpty
             case .count(let noun):

@@ -39,10 +39,7 @@ public enum AskedQuantity {
                 if !named { return false }
             }
         }
-        if asksForYear(question) {
-            let years = quote.split { !$0.isNumber }.compactMap { Int($0) }.filter { (1900...2099).contains($0) }
-            if years.isEmpty { return false }
-        }
+        if asksForYear(question), !YearMentions.containsYear(quote) { return false }
         return true
     }
 

@@ -53,8 +53,13 @@ public struct SupportTerms: Equatable, Sendable {
     }
 
     private static func addWord(_ word: String, to words: inout Set<String>) {
-        guard !LexicalQuery.stopWords.contains(word), !extraStopWords.contains(word) else { return }
+        guard !isStopWord(word) else { return }
         words.insert(stem(word))
+    }
+
+    /// A word that carries no content: the lexical stop words and `extraStopWords`.
+    static func isStopWord(_ word: String) -> Bool {
+        LexicalQuery.stopWords.contains(word) || extraStopWords.contains(word)
     }
 
     /// Words that carry no content in a question or an answer sentence.

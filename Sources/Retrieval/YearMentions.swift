@@ -44,6 +44,11 @@ public enum YearMentions {
         "november", "december",
     ]
 
+    /// `text` holds a year-like number anywhere (dating or not): what a year question needs of an answer.
+    static func containsYear(_ text: String) -> Bool {
+        text.split { !$0.isNumber }.contains { isYearLike(String($0)) }
+    }
+
     static func isYearLike(_ digits: String) -> Bool {
         digits.count == 4 && digits.allSatisfy(\.isNumber) && (1900...2099).contains(Int(digits) ?? 0)
     }
