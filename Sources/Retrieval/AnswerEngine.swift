@@ -129,7 +129,7 @@ public final class AnswerEngine {
         // The no-answer gate (never for an explicit route or document): nothing in the index resembles the
         // question, the retrieved passages miss too much of it, or it names something (a model, a product)
         // that no chunk mentions.
-        let signals = Answerability(question: question, passages: retrieval.chunks.map { $0.chunk.heading + "\n" + $0.chunk.text },
+        let signals = Answerability(question: question, passages: retrieval.chunks.map(\.textWithHeading),
                                     similarity: retrieval.bestDenseScore)
         result.answerability = signals
         if decision.route != .document, options.route == nil {
@@ -240,7 +240,7 @@ extension AnswerEngine {
         let compressorOrder = try EvidenceCompressor(embedder: retriever.embedder).rank(context, question: question,
                                                                                        questionVector: questionVector,
                                                                                        phrasings: phrasings)
-        let retrievedTexts = retrieved.map { $0.chunk.heading + "\n" + $0.chunk.text }
+        let retrievedTexts = retrieved.map(\.textWithHeading)
         let chunkText = Dictionary(retrieved.map { ($0.chunk.id, $0.chunk.text) }, uniquingKeysWith: { first, _ in first })
         var headings: [Int: String] = [:], sourceTexts: [Int: String] = [:]
         for source in context.sources {

@@ -35,6 +35,9 @@ public struct RetrievedChunk: Sendable {
         self.dense = dense
         self.bm25 = bm25
     }
+
+    /// The chunk's text under its heading: what the answer checks (coverage, key terms, focus) read.
+    public var textWithHeading: String { chunk.heading + "\n" + chunk.text }
 }
 
 public struct RetrievalResult: Sendable {

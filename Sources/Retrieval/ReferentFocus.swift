@@ -47,9 +47,8 @@ public struct ReferentFocus: Sendable, Equatable {
     /// `chunks` (in their order) without those naming another item of the list, when at least one names the item
     /// alone; `chunks` unchanged otherwise. A chunk is read with its heading.
     public func focused(_ chunks: [RetrievedChunk]) -> [RetrievedChunk] {
-        let text = { (hit: RetrievedChunk) in hit.chunk.heading + "\n" + hit.chunk.text }
-        guard !siblingTerms.isEmpty, chunks.contains(where: { isAbout(text($0)) }) else { return chunks }
-        return chunks.filter { !namesSibling(text($0)) }
+        guard !siblingTerms.isEmpty, chunks.contains(where: { isAbout($0.textWithHeading) }) else { return chunks }
+        return chunks.filter { !namesSibling($0.textWithHeading) }
     }
 
     static func holds(_ terms: Set<String>, in held: Set<String>, share: Double) -> Bool {
