@@ -43,6 +43,8 @@ void rag_quant_kernels_allow_simd(int allow) { simd_allowed = allow; }
 
 static int use_avx512(void) { return rag_quant_kernels_use_avx2() && avx512_present && level_cap >= 2; }
 
+int rag_quant_kernels_level(void) { return use_avx512() ? 2 : (rag_quant_kernels_use_avx2() ? 1 : 0); }
+
 int rag_quant_kernels_set_level(int level) {
     level_cap = level;
     simd_allowed = level >= 1;

@@ -38,9 +38,12 @@ final class QuantKernelTests: XCTestCase {
     }
 
     /// level: 0 portable, 1 AVX2, 2 AVX-512 (capped by the CPU).
-    private func check(_ type: GGMLType, level: Int) throws {
+    /// Q4_1 decode runs on the packed copy of the rows (`PackedQ4_1Rows`), so this also checks the packing:
+    /// 37 rows (the two-row kernel's single-row tail), 3 blocks (an odd count: a half group), and with
+    /// `columns: 2240` 70 blocks (more than one chunk of scales).
+    private func check(_ type: GGMLType, level: Int, columns: Int = 96) throws {
         let simd = rag_quant_kernels_set_level(Int32(level))
-        let rows = 37, columns = 96
+        let rows = 37
         let bytes = randomMatrix(type, rows: rows, columns: columns, seed: type == .q4_1 ? 1 : 2)
         var g = Generator(state: 9)
         let x = (0..<columns).map { _ in g.float(-2...2) }
@@ -70,11 +73,31 @@ final class QuantKernelTests: XCTestCase {
     }
 
     func testQ4_1KernelsMatchScalarTwin() throws {
-        for level in 0...2 { try check(.q4_1, level: level) }
+        for level in 0...2 {
+            try check(.q4_1, level: level)
+            try check(.q4_1, level: level, columns: 2240)
+            try check(.q4_1, level: level, columns: 64)
+        }
     }
 
     func testQ8_0KernelsMatchScalarTwin() throws {
         for level in 0...2 { try check(.q8_0, level: level) }
+    }
+
+    func testPackedQ4_1RowsKeepTheFileSizeForEvenBlockCounts() throws {
+        XCTAssertEqual(rag_q4_1_packed_row_bytes(576), 18 * 20)
+        XCTAssertEqual(rag_q4_1_packed_row_bytes(96), 3 * 20 + 16)   // odd: the last group's unused half
+        let bytes = randomMatrix(.q4_1, rows: 2, columns: 64, seed: 5)
+        try bytes.withUnsafeBytes { raw in
+            let matrix = QuantizedMatrix(type: .q4_1, rows: 2, columns: 64, base: raw.baseAddress!)
+            let packed = try XCTUnwrap(matrix.packed)
+            XCTAssertEqual(packed.rowByteCount, 40)
+            // Element 17 of block 1 of row 1: the high nibble of its byte 1; packed: lane 1, nibble 3 of group 0.
+            let source = raw.baseAddress! + 40 + 20
+            let expected = (source.load(fromByteOffset: 4 + 1, as: UInt8.self) >> 4) & 0x0F
+            let lane = (packed.base + 40).load(fromByteOffset: 2, as: UInt16.self)
+            XCTAssertEqual(UInt8((lane >> 12) & 0x0F), expected)
+        }
     }
 
     func testSimdPathIsUsedOnThisMachine() throws {

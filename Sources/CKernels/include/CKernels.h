@@ -69,6 +69,18 @@ int rag_quant_kernels_set_level(int level);
 void rag_matvec_q4_1(const void *weights, size_t rowBytes, const float *x, const float *blockSums,
                      float *y, int64_t rowStart, int64_t rowEnd, int64_t n);
 
+/// The SIMD level the quantized kernels run now (0, 1 or 2, as rag_quant_kernels_set_level returns).
+int rag_quant_kernels_level(void);
+
+/// Q4_1 rows repacked for decode (Sources/CKernels/q4_1_packed.c explains the layout): the bytes one packed row of
+/// `n` elements takes (the ggml size when n/32 is even), and the repacking of `rows` ggml rows into that layout.
+size_t rag_q4_1_packed_row_bytes(int64_t n);
+void rag_q4_1_pack_rows(const void *source, size_t sourceRowBytes, void *destination, int64_t rows, int64_t n);
+
+/// As rag_matvec_q4_1, on rows packed by rag_q4_1_pack_rows (`rowBytes` = rag_q4_1_packed_row_bytes(n)).
+void rag_matvec_q4_1_packed(const void *weights, size_t rowBytes, const float *x, const float *blockSums,
+                            float *y, int64_t rowStart, int64_t rowEnd, int64_t n);
+
 /// Q8_0 blocks (34 bytes / 32 elements: d f16, 32 int8).
 void rag_matvec_q8_0(const void *weights, size_t rowBytes, const float *x,
                      float *y, int64_t rowStart, int64_t rowEnd, int64_t n);
