@@ -186,10 +186,47 @@ RAG_SIMD static void page_bounds_avx2(const float *queries, int64_t rows, int64_
 }
 #endif
 
+#if defined(__x86_64__)
+// Decode's case, one query of 64 dims: the query's positive and negative parts live in 8 registers, a page's bounds
+// are 4 + 4 conversions of 16 halves, and the whole run of query sets stays in this function (sets are often 1-2
+// pages: per-set dispatch cost as much as the pages).
+__attribute__((target("avx512f,avx2,fma,f16c")))
+static void page_bounds_avx512_single64(const float *queries, const uint16_t *lows, const uint16_t *highs,
+                                        int64_t pageCount, int64_t step, float *scores) {
+    const __m512 zero = _mm512_setzero_ps();
+    for (int64_t first = 0, set = 0; first < pageCount; first += step, set++) {
+        const int64_t count = pageCount - first < step ? pageCount - first : step;
+        const float *q = queries + set * 64;
+        __m512 positive[4], negative[4];
+        for (int i = 0; i < 4; i++) {
+            const __m512 v = _mm512_loadu_ps(q + 16 * i);
+            positive[i] = _mm512_max_ps(v, zero);
+            negative[i] = _mm512_min_ps(v, zero);
+        }
+        for (int64_t p = first; p < first + count; p++) {
+            const uint16_t *low = lows + p * 64, *high = highs + p * 64;
+            __m512 a = _mm512_mul_ps(positive[0], _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)high)));
+            __m512 b = _mm512_mul_ps(negative[0], _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)low)));
+            for (int i = 1; i < 4; i++) {
+                a = _mm512_fmadd_ps(positive[i], _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(high + 16 * i))), a);
+                b = _mm512_fmadd_ps(negative[i], _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(low + 16 * i))), b);
+            }
+            scores[p] += _mm512_reduce_add_ps(_mm512_add_ps(a, b));
+        }
+    }
+}
+#endif
+
 void rag_page_bounds_f16(const float *queries, int64_t rows, int64_t headDim, const uint16_t *lows, const uint16_t *highs,
                          int64_t pageCount, int64_t pagesPerQuery, float *scores) {
     if (pageCount <= 0) return;
     const int64_t step = pagesPerQuery > 0 ? pagesPerQuery : pageCount;
+#if defined(__x86_64__)
+    if (rows == 1 && headDim == 64 && rag_quant_kernels_level() >= 2) {
+        page_bounds_avx512_single64(queries, lows, highs, pageCount, step, scores);
+        return;
+    }
+#endif
     for (int64_t first = 0, set = 0; first < pageCount; first += step, set++) {
         const int64_t count = pageCount - first < step ? pageCount - first : step;
         const float *q = queries + set * rows * headDim;
