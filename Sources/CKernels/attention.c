@@ -267,6 +267,10 @@ void rag_attention_block_f16(const float *q, int64_t rows, int64_t headDim,
     attention_block(q, rows, headDim, keys, values, keyCount, limits, scale, m, l, acc, scores, 1);
 }
 
+void rag_prefetch(const void *p, int64_t bytes) {
+    for (int64_t offset = 0; offset < bytes; offset += 64) __builtin_prefetch((const char *)p + offset, 0, 3);
+}
+
 #if defined(__x86_64__)
 // silu(g)·u with e = e^(−|g|): sigmoid(g) = 1/(1+e) for g ≥ 0 and e/(1+e) for g < 0 (no overflow either way).
 RAG_SIMD static int64_t swiglu_avx2(float *gate, const float *up, int64_t n) {

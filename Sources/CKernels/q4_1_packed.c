@@ -157,10 +157,23 @@ RAG_SIMD512 static float one_row_avx512(const uint8_t *row, const float *x, cons
     return finish(_mm512_reduce_add_ps(_mm512_add_ps(a0, a1)), side);
 }
 
+// Rows ahead of the current pair whose bytes are prefetched. Streaming weights from memory, one core reached ~21 GB/s
+// on rows of 576 columns but only ~7 GB/s on rows of 832 or more (the FFN down projection, 1,536 columns): the
+// hardware prefetcher stops following two interleaved row streams of that length. Touching the pair 8 rows ahead
+// (every cache line, 16–24 prefetches per pair) gave 24–26 GB/s for both widths (a C microbenchmark over 110–220 MB
+// of packed rows; 2, 4 and 16 rows ahead measured within ±2 GB/s of 8).
+enum { PACKED_PREFETCH_ROWS = 8 };
+
 RAG_SIMD512 static void matvec_packed_avx512(const uint8_t *w, size_t rowBytes, const float *x, const float *sums,
                                              float *y, int64_t r0, int64_t r1, int64_t blocks) {
     int64_t r = r0;
-    for (; r + 2 <= r1; r += 2) two_rows_avx512(w + r * rowBytes, w + (r + 1) * rowBytes, x, sums, blocks, y + r, y + r + 1);
+    for (; r + 2 <= r1; r += 2) {
+        if (r + PACKED_PREFETCH_ROWS + 2 <= r1) {
+            const char *ahead = (const char *)(w + (r + PACKED_PREFETCH_ROWS) * rowBytes);
+            for (size_t offset = 0; offset < 2 * rowBytes; offset += 64) _mm_prefetch(ahead + offset, _MM_HINT_T0);
+        }
+        two_rows_avx512(w + r * rowBytes, w + (r + 1) * rowBytes, x, sums, blocks, y + r, y + r + 1);
+    }
     if (r < r1) y[r] = one_row_avx512(w + r * rowBytes, x, sums, blocks);
 }
 
@@ -204,7 +217,13 @@ void rag_matvec_q4_1_packed(const void *weights, size_t rowBytes, const float *x
     const int level = rag_quant_kernels_level();
     if (level >= 2) { matvec_packed_avx512(w, rowBytes, x, blockSums, y, rowStart, rowEnd, blocks); return; }
     if (level == 1) {
-        for (int64_t r = rowStart; r < rowEnd; r++) y[r] = dot_packed_avx2(w + r * rowBytes, x, blockSums, blocks);
+        for (int64_t r = rowStart; r < rowEnd; r++) {
+            if (r + PACKED_PREFETCH_ROWS < rowEnd) {
+                const char *ahead = (const char *)(w + (r + PACKED_PREFETCH_ROWS) * rowBytes);
+                for (size_t offset = 0; offset < rowBytes; offset += 64) _mm_prefetch(ahead + offset, _MM_HINT_T0);
+            }
+            y[r] = dot_packed_avx2(w + r * rowBytes, x, blockSums, blocks);
+        }
         return;
     }
 #endif

@@ -105,6 +105,11 @@ void rag_attention_block(const float *q, int64_t rows, int64_t headDim,
                          const int64_t *limits, float scale,
                          float *m, float *l, float *acc, float *scores);
 
+/// Hints the CPU to start loading the first `bytes` of `p` into cache (a no-op where there is no prefetch
+/// instruction). Reading scattered 8 KB pieces, one core waits for each piece's first cache lines before the hardware
+/// prefetcher takes over; touching the next piece's first lines while this one is read hides that wait.
+void rag_prefetch(const void *p, int64_t bytes);
+
 /// `rag_attention_block` over keys and values stored as IEEE fp16 ([keyCount, headDim] uint16 bit patterns), converted
 /// to fp32 on the fly (F16C); the same contract otherwise. Twin: its portable C path (rag_quant_kernels_allow_simd(0)).
 void rag_attention_block_f16(const float *q, int64_t rows, int64_t headDim,

@@ -139,6 +139,15 @@ public final class KVCache: @unchecked Sendable {
         }
     }
 
+    /// Starts loading the first `bytes` of the keys and of the values from `slot` of (layer, KV head) into cache
+    /// (`rag_prefetch`): sparse attention calls it for the next piece it will read.
+    @inline(__always)
+    public func prefetch(layer: Int, kvHead: Int, slot: Int, bytes: Int) {
+        let offset = (base(layer: layer, kvHead: kvHead) + slot * headDimension) * precision.bytesPerElement
+        rag_prefetch(keyStorage + offset, Int64(bytes))
+        rag_prefetch(valueStorage + offset, Int64(bytes))
+    }
+
     /// Slot holding position `position` (its row in `keys(layer:kvHead:)` / `values(layer:kvHead:)`).
     @inline(__always)
     public func slot(of position: Int) -> Int {
