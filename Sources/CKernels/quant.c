@@ -229,9 +229,19 @@ RAG_SIMD512 static void matvec_q4_1_avx512(const uint8_t *w, size_t rowBytes, co
     for (int64_t r = r0; r < r1; r++) y[r] = dot_q4_1_avx512(w + r * rowBytes, x, sums, blocks);
 }
 
+// Every cache line of the row this many rows ahead is prefetched: the output head (49,152 rows of 612 bytes, 30 MB)
+// streamed at ~31 GB/s without, ~35 GB/s with (a C microbenchmark with the caches flushed).
+enum { Q8_0_PREFETCH_ROWS = 8 };
+
 RAG_SIMD512 static void matvec_q8_0_avx512(const uint8_t *w, size_t rowBytes, const float *x,
                                            float *y, int64_t r0, int64_t r1, int64_t blocks) {
-    for (int64_t r = r0; r < r1; r++) y[r] = dot_q8_0_avx512(w + r * rowBytes, x, blocks);
+    for (int64_t r = r0; r < r1; r++) {
+        if (r + Q8_0_PREFETCH_ROWS < r1) {
+            const char *ahead = (const char *)(w + (r + Q8_0_PREFETCH_ROWS) * rowBytes);
+            for (size_t offset = 0; offset < rowBytes; offset += 64) _mm_prefetch(ahead + offset, _MM_HINT_T0);
+        }
+        y[r] = dot_q8_0_avx512(w + r * rowBytes, x, blocks);
+    }
 }
 
 RAG_SIMD static void matvec_q4_1_avx2(const uint8_t *w, size_t rowBytes, const float *x, const float *sums,
