@@ -12,7 +12,7 @@ TEXT="$OUT/perplexity-text.txt"
 decode() {   # $1 = threads
     for cache in f32 f16; do
         for policy in dense topk window; do
-            "$RAG" bench attention --attention "$policy" --kv-cache "$cache" --decode 16 --threads "$1"
+            "$RAG" bench attention --attention "$policy" --kv-cache "$cache" --decode 64 --threads "$1"
         done
     done
 }

@@ -10,12 +10,16 @@ public struct Answerability: Sendable, Equatable {
     public var missing: [String]
     /// The attribute the question asks about ("learning rate") when the passages never name it (`AskedAttribute`).
     public var unnamedAttribute: String?
+    /// The question asks for an amount of money and no retrieved passage states one (`AskedPrice`).
+    public var unstatedPrice: Bool
 
-    public init(similarity: Double, coverage: Double, missing: [String], unnamedAttribute: String? = nil) {
+    public init(similarity: Double, coverage: Double, missing: [String], unnamedAttribute: String? = nil,
+                unstatedPrice: Bool = false) {
         self.similarity = similarity
         self.coverage = coverage
         self.missing = missing
         self.unnamedAttribute = unnamedAttribute
+        self.unstatedPrice = unstatedPrice
     }
 
     /// Measures `question` against the texts (and headings) of the retrieved passages. A question word counts as
@@ -32,7 +36,8 @@ public struct Answerability: Sendable, Equatable {
         }.sorted()
         self.init(similarity: similarity,
                   coverage: asked.isEmpty ? 1 : Double(asked.count - missing.count) / Double(asked.count),
-                  missing: missing, unnamedAttribute: AskedAttribute.unnamed(in: question, missingTerms: missing))
+                  missing: missing, unnamedAttribute: AskedAttribute.unnamed(in: question, missingTerms: missing),
+                  unstatedPrice: AskedPrice.asksForMoney(question) && !passages.contains(where: AskedPrice.statesAmount))
     }
 
     static func sameStem(_ a: String, _ b: String) -> Bool {
@@ -54,6 +59,8 @@ public struct RefusalRule: Sendable {
     public var fullCoverage = 1.0
     /// Refuse when the passages never name the attribute the question asks about (`AskedAttribute`).
     public var refuseUnnamedAttribute = true
+    /// Refuse a question about money when no passage states an amount of money (`AskedPrice`).
+    public var refuseUnstatedPrice = true
 
     public init() {}
 
@@ -67,6 +74,9 @@ public struct RefusalRule: Sendable {
         }
         if refuseUnnamedAttribute, let attribute = signals.unnamedAttribute {
             return "the passages never name the asked \"\(attribute)\""
+        }
+        if refuseUnstatedPrice, signals.unstatedPrice {
+            return "the question asks for a price and no passage states an amount of money"
         }
         return nil
     }

@@ -42,6 +42,25 @@ public struct AskedParts: Sendable {
         }.count
     }
 
+    /// `chosen`, then, while the sentences so far leave a part unanswered, the first of `candidates` (best first) that
+    /// gives one more part; at most `extra` sentences are added, none twice.
+    public func completed(_ chosen: [RankedSentence], from candidates: [RankedSentence], extra: Int) -> [RankedSentence] {
+        var result = chosen
+        var text = chosen.map(\.text).joined(separator: " ")
+        var given = answered(by: text)
+        var added = 0
+        while given < parts.count, added < extra {
+            guard let next = candidates.first(where: { candidate in
+                !result.contains { $0.text == candidate.text } && answered(by: text + " " + candidate.text) > given
+            }) else { break }
+            result.append(next)
+            text += " " + next.text
+            given = answered(by: text)
+            added += 1
+        }
+        return result
+    }
+
     /// Capitalized words of `text` that the question does not use ("Tri Dao", "Lewis et al."). A word opening a
     /// sentence or quote counts only before another name or "et al." ("Noam Shazeer proposed …", not "Going from …");
     /// words with inner capitals or digits ("FlashAttention", "H100") name things rather than people.

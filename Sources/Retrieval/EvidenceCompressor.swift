@@ -27,7 +27,11 @@ public struct EvidenceCompressor {
                          phrasings: [WeightedVector] = []) throws -> PackedContext {
         let total = context.sources.reduce(0) { $0 + Self.sentences(of: $1.text).count }
         guard total > maxSentences else { return context }
-        let kept = try rank(context, question: question, questionVector: questionVector, phrasings: phrasings).prefix(maxSentences)
+        let ranked = try rank(context, question: question, questionVector: questionVector, phrasings: phrasings)
+        var kept = Array(ranked.prefix(maxSentences))
+        // A question asking several things keeps, beyond the best sentences, the best one for each part they miss.
+        let asked = AskedParts(question: question)
+        if asked.isMultiPart { kept = asked.completed(kept, from: ranked, extra: asked.parts.count - 1) }
         let keptBySource = Dictionary(grouping: kept, by: \.source)
 
         var sources: [ContextSource] = []
@@ -76,7 +80,8 @@ public struct EvidenceCompressor {
     /// `minimumLength` characters are left out. A period between digits ("1.5") ends no sentence.
     static func sentences(of text: String, minimumLength: Int = 12) -> [String] {
         var result: [String] = []
-        for line in text.components(separatedBy: "\n") {
+        // Lines, and the pieces compressed evidence joined with " … " (each was a sentence of its own).
+        for line in text.components(separatedBy: "\n").flatMap({ $0.components(separatedBy: " … ") }) {
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
             var current = ""

@@ -135,7 +135,9 @@ public struct GroundedStream {
     /// "1. Foo" → "Foo", "- Foo" → "Foo".
     static func withoutListMarker(_ sentence: String) -> String {
         let trimmed = sentence.trimmingCharacters(in: .whitespacesAndNewlines)
-        if let first = trimmed.first, "-*•".contains(first) { return String(trimmed.dropFirst()) }
+        if let first = trimmed.first, "-*•".contains(first) {
+            return String(trimmed.dropFirst()).trimmingCharacters(in: .whitespaces)
+        }
         let digits = trimmed.prefix(while: \.isNumber)
         if !digits.isEmpty, trimmed.dropFirst(digits.count).hasPrefix(". ") { return String(trimmed.dropFirst(digits.count + 2)) }
         return trimmed
@@ -185,8 +187,22 @@ public enum ExtractiveAnswer {
         if asked.isMultiPart {
             candidates = candidates.map { (sentence: $0, given: asked.answered(by: $0.text)) }.enumerated()
                 .sorted { ($0.element.given, -$0.offset) > ($1.element.given, -$1.offset) }.map(\.element.sentence)
+            return completing(asked, from: candidates, sentences: sentences)
         }
         return Array(candidates.prefix(max(1, sentences)))
+    }
+
+    /// The first candidate, then (while some asked part is still missing) the best-ranked candidate that gives one
+    /// more part (`AskedParts.completed`): "How many bytes does a Q4_1 block occupy, and how many weights does it
+    /// hold?" quotes the sentence with "20 bytes per block" and the one saying blocks hold 32 weights, which no
+    /// single sentence of the notes states together. Then up to `sentences` in all, in candidate order.
+    static func completing(_ asked: AskedParts, from candidates: [RankedSentence], sentences: Int) -> [RankedSentence] {
+        guard let first = candidates.first else { return [] }
+        var chosen = asked.completed([first], from: candidates, extra: asked.parts.count - 1)
+        for candidate in candidates where chosen.count < sentences && !chosen.contains(where: { $0.text == candidate.text }) {
+            chosen.append(candidate)
+        }
+        return chosen
     }
 
     /// `According to [2], "…"`; when `answers` is false (the quote does not state what the question asks for,
@@ -200,7 +216,16 @@ public enum ExtractiveAnswer {
             let closest = quotes.map { "\($0.0): \"\($0.1)\"" }.joined(separator: " ")
             return notDirectly + " The closest passage, " + closest
         }
-        return quotes.map { "According to \($0.0), \"\($0.1)\"" }.joined(separator: " ")
+        // Quotes from one source in a row share one "According to [n]": `According to [1], "…" and "…"`.
+        var parts: [String] = []
+        for (index, quote) in quotes.enumerated() {
+            if index > 0, quotes[index - 1].0 == quote.0 {
+                parts[parts.count - 1] += " and \"\(quote.1)\""
+            } else {
+                parts.append("According to \(quote.0), \"\(quote.1)\"")
+            }
+        }
+        return parts.joined(separator: " ")
     }
 
     /// The opening of a quote that does not answer: a refusal, with the closest evidence after it.

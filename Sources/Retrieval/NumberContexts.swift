@@ -21,10 +21,26 @@ public struct NumberContexts: Sendable {
                     words.append(next)
                 }
                 occurrences[String(digits), default: []].append(words)
+                if let grouped = Self.groupedNoun(before: index, in: tokens) { occurrences[String(digits), default: []].append([grouped]) }
             }
         }
         self.occurrences = occurrences
     }
+
+    /// "store weights in fixed blocks of 32", "keys in pages of 16": the number after "<container> of" counts what is
+    /// put in the containers (the word before "in", at most one adjective between "in" and the container).
+    static func groupedNoun(before index: Int, in tokens: [String]) -> String? {
+        guard index >= 4, tokens[index - 1] == "of", containers.contains(tokens[index - 2]) else { return nil }
+        for inIndex in [index - 3, index - 4] where inIndex >= 1 && tokens[inIndex] == "in" {
+            let noun = tokens[inIndex - 1]
+            guard noun.first!.isLetter, !LexicalQuery.stopWords.contains(noun) else { return nil }
+            return noun
+        }
+        return nil
+    }
+
+    static let containers: Set<String> = ["block", "blocks", "group", "groups", "page", "pages", "chunk", "chunks",
+                                          "batch", "batches", "tile", "tiles", "bucket", "buckets"]
 
     /// "5 bits per weight" counts bits, not weights.
     static let rateWords: Set<String> = ["per", "each", "every"]
