@@ -1,6 +1,7 @@
 // FlashAttention-style key-block update with an online softmax, portable C and AVX2/FMA paths.
 #include "CKernels.h"
 #include "half_convert.h"
+#include "prefetch.h"
 
 #include <math.h>
 
@@ -268,7 +269,7 @@ void rag_attention_block_f16(const float *q, int64_t rows, int64_t headDim,
 }
 
 void rag_prefetch(const void *p, int64_t bytes) {
-    for (int64_t offset = 0; offset < bytes; offset += 64) __builtin_prefetch((const char *)p + offset, 0, 3);
+    if (bytes > 0) rag_prefetch_lines(p, (size_t)bytes);
 }
 
 #if defined(__x86_64__)

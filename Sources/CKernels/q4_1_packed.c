@@ -15,6 +15,7 @@
 // with f = 1 + q/16 and S_b = Σ_i x_bi (the caller's blockSums).
 #include "CKernels.h"
 #include "half_convert.h"
+#include "prefetch.h"
 
 #include <string.h>
 
@@ -169,8 +170,7 @@ RAG_SIMD512 static void matvec_packed_avx512(const uint8_t *w, size_t rowBytes, 
     int64_t r = r0;
     for (; r + 2 <= r1; r += 2) {
         if (r + PACKED_PREFETCH_ROWS + 2 <= r1) {
-            const char *ahead = (const char *)(w + (r + PACKED_PREFETCH_ROWS) * rowBytes);
-            for (size_t offset = 0; offset < 2 * rowBytes; offset += 64) _mm_prefetch(ahead + offset, _MM_HINT_T0);
+            rag_prefetch_lines(w + (r + PACKED_PREFETCH_ROWS) * rowBytes, 2 * rowBytes);
         }
         two_rows_avx512(w + r * rowBytes, w + (r + 1) * rowBytes, x, sums, blocks, y + r, y + r + 1);
     }
@@ -219,8 +219,7 @@ void rag_matvec_q4_1_packed(const void *weights, size_t rowBytes, const float *x
     if (level == 1) {
         for (int64_t r = rowStart; r < rowEnd; r++) {
             if (r + PACKED_PREFETCH_ROWS < rowEnd) {
-                const char *ahead = (const char *)(w + (r + PACKED_PREFETCH_ROWS) * rowBytes);
-                for (size_t offset = 0; offset < rowBytes; offset += 64) _mm_prefetch(ahead + offset, _MM_HINT_T0);
+                rag_prefetch_lines(w + (r + PACKED_PREFETCH_ROWS) * rowBytes, rowBytes);
             }
             y[r] = dot_packed_avx2(w + r * rowBytes, x, blockSums, blocks);
         }

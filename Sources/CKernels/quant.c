@@ -2,6 +2,7 @@
 // Each kernel has a portable C path and an AVX2/FMA/F16C path chosen at run time.
 #include "CKernels.h"
 #include "half_convert.h"
+#include "prefetch.h"
 
 #include <string.h>
 
@@ -237,8 +238,7 @@ RAG_SIMD512 static void matvec_q8_0_avx512(const uint8_t *w, size_t rowBytes, co
                                            float *y, int64_t r0, int64_t r1, int64_t blocks) {
     for (int64_t r = r0; r < r1; r++) {
         if (r + Q8_0_PREFETCH_ROWS < r1) {
-            const char *ahead = (const char *)(w + (r + Q8_0_PREFETCH_ROWS) * rowBytes);
-            for (size_t offset = 0; offset < rowBytes; offset += 64) _mm_prefetch(ahead + offset, _MM_HINT_T0);
+            rag_prefetch_lines(w + (r + Q8_0_PREFETCH_ROWS) * rowBytes, rowBytes);
         }
         y[r] = dot_q8_0_avx512(w + r * rowBytes, x, blocks);
     }
