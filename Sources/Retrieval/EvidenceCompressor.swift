@@ -77,11 +77,13 @@ public struct EvidenceCompressor {
     }
 
     /// Sentences and list items of a passage; Markdown headings and fragments shorter than
-    /// `minimumLength` characters are left out. A period between digits ("1.5") ends no sentence.
+    /// `minimumLength` characters are left out. A period between digits ("1.5") ends no sentence. A table row is one
+    /// sentence naming its columns (`MarkdownTableRows`).
     static func sentences(of text: String, minimumLength: Int = 12) -> [String] {
         var result: [String] = []
         // Lines, and the pieces compressed evidence joined with " … " (each was a sentence of its own).
-        for line in text.components(separatedBy: "\n").flatMap({ $0.components(separatedBy: " … ") }) {
+        let lines = MarkdownTableRows.linearized(text.components(separatedBy: "\n"))
+        for line in lines.flatMap({ $0.components(separatedBy: " … ") }) {
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
             var current = ""

@@ -11,6 +11,7 @@ public struct NumberContexts: Sendable {
         var occurrences: [String: [[String]]] = [:]
         for clause in Self.clauses(of: text) {
             let tokens = SupportTerms.tokens(of: clause)
+            let named = Self.namedNumbers(in: clause)
             for (index, token) in tokens.enumerated() where token.first!.isNumber {
                 let digits = token.prefix { $0.isNumber || $0 == "." }
                 let attached = token.dropFirst(digits.count)
@@ -20,6 +21,8 @@ public struct NumberContexts: Sendable {
                           !LexicalQuery.stopWords.contains(next), !Self.rateWords.contains(next) else { break }
                     words.append(next)
                 }
+                // "GPT-3 had …": a bare number glued to a name by a hyphen is part of the name, not a count.
+                if words.isEmpty, index > 0, named.contains(tokens[index - 1] + "-" + token) { words = [tokens[index - 1]] }
                 occurrences[String(digits), default: []].append(words)
                 if let grouped = Self.groupedNoun(before: index, in: tokens) { occurrences[String(digits), default: []].append([grouped]) }
             }
@@ -38,6 +41,18 @@ public struct NumberContexts: Sendable {
         }
         return nil
     }
+
+    /// "gpt-3", "llama-2", "gpt-4.1": a word of letters, a hyphen, a number (lowercased, as the tokens write them).
+    static func namedNumbers(in clause: String) -> Set<String> {
+        let lowered = clause.lowercased()
+        guard lowered.contains("-") else { return [] }
+        let range = NSRange(lowered.startIndex..., in: lowered)
+        return Set(namedNumber.matches(in: lowered, range: range).compactMap { Range($0.range, in: lowered).map { String(lowered[$0]) } })
+    }
+
+    /// Immutable after creation, so sharing it across threads is safe.
+    nonisolated(unsafe) static let namedNumber = try! NSRegularExpression(
+        pattern: "(?<![\\p{L}\\p{N}_])\\p{L}+-[0-9]+(?:\\.[0-9]+)?(?![\\p{L}\\p{N}_])")
 
     static let containers: Set<String> = ["block", "blocks", "group", "groups", "page", "pages", "chunk", "chunks",
                                           "batch", "batches", "tile", "tiles", "bucket", "buckets"]

@@ -112,6 +112,18 @@ final class CountedNumberTests: XCTestCase {
         XCTAssertTrue(contexts.mayCount("77", noun: "second"), "a number the text never states is not judged here")
     }
 
+    func testANumberInANameCountsNothing() {
+        let contexts = NumberContexts("This is one reason GPT-3 had a context of only 2,048 tokens. OpenAI's GPT-4.1 accepts more.")
+        XCTAssertFalse(contexts.mayCount("3", noun: "parameter"), "GPT-3 names a model")
+        XCTAssertFalse(contexts.mayCount("4.1", noun: "parameter"))
+        XCTAssertTrue(NumberContexts("GPT-3 has 175 billion parameters.").mayCount("175", noun: "parameter"))
+        XCTAssertTrue(NumberContexts("keep the top-8 pages").counts("8", noun: "page"), "words after the number still count")
+        XCTAssertTrue(NumberContexts("a 4-bit value, W = 4").mayCount("4", noun: "bit"))
+        let answering = AnsweringNumbers(question: "How many parameters does GPT-4 have?",
+                                         sources: "This is one reason GPT-3 had a context of only 2,048 tokens.")
+        XCTAssertEqual(answering.numbers(in: "The answer is: 3."), [], "a bare 3 the sources state only as GPT-3")
+    }
+
     func testANumberTheSourcesGiveInAnotherUnitDoesNotAnswerHowMany() {
         let sources = "One million tokens need about 328 GB. A quadratic cost turns 0.1 seconds into 100,000 seconds."
         let answering = AnsweringNumbers(question: "How many seconds would one token take at a million tokens?", sources: sources)

@@ -1,0 +1,41 @@
+import XCTest
+@testable import Retrieval
+
+final class MarkdownTableRowsTests: XCTestCase {
+    let table = """
+    Intro line.
+    | format | bytes per weight | 7B model |
+    |---|:---:|---|
+    | FP32 | 4 | 28 GB |
+    | FP16 / BF16 | 2 | 14 GB |
+
+    After the table.
+    """
+
+    func testBodyRowsNameTheirColumnsAndTheHeaderIsDropped() {
+        XCTAssertEqual(MarkdownTableRows.linearized(table.components(separatedBy: "\n")),
+                       ["Intro line.", "FP32 — bytes per weight: 4; 7B model: 28 GB",
+                        "FP16 / BF16 — bytes per weight: 2; 7B model: 14 GB", "", "After the table."])
+    }
+
+    func testRowsWithoutAHeaderKeepTheirCells() {
+        XCTAssertEqual(MarkdownTableRows.linearized(["| INT8 | 1 | 7 GB |", "| INT4 | | 3.5 GB |"]),
+                       ["INT8; 1; 7 GB", "INT4; 3.5 GB"])
+    }
+
+    func testEmptyCellsAndShortRowsAreSkippedNotMisnamed() {
+        let lines = ["| a | b | c |", "|---|---|---|", "| x | | z |", "| y |"]
+        XCTAssertEqual(MarkdownTableRows.linearized(lines), ["x — c: z", "y"])
+    }
+
+    func testLinesThatAreNotRowsPassThrough() {
+        let lines = ["a | b", "|", "- item | with pipe", "x || y"]
+        XCTAssertEqual(MarkdownTableRows.linearized(lines), lines)
+    }
+
+    func testSentencesOfATableAreItsRows() {
+        XCTAssertEqual(EvidenceCompressor.sentences(of: table),
+                       ["Intro line.", "FP32 — bytes per weight: 4; 7B model: 28 GB",
+                        "FP16 / BF16 — bytes per weight: 2; 7B model: 14 GB", "After the table."])
+    }
+}
