@@ -3,7 +3,7 @@ import XCTest
 
 final class MarkdownTableRowsTests: XCTestCase {
     let table = """
-    Intro line.
+    The intro line.
     | format | bytes per weight | 7B model |
     |---|:---:|---|
     | FP32 | 4 | 28 GB |
@@ -14,7 +14,7 @@ final class MarkdownTableRowsTests: XCTestCase {
 
     func testBodyRowsNameTheirColumnsAndTheHeaderIsDropped() {
         XCTAssertEqual(MarkdownTableRows.linearized(table.components(separatedBy: "\n")),
-                       ["Intro line.", "FP32 — bytes per weight: 4; 7B model: 28 GB",
+                       ["The intro line.", "FP32 — bytes per weight: 4; 7B model: 28 GB",
                         "FP16 / BF16 — bytes per weight: 2; 7B model: 14 GB", "", "After the table."])
     }
 
@@ -35,7 +35,7 @@ final class MarkdownTableRowsTests: XCTestCase {
 
     func testSentencesOfATableAreItsRows() {
         XCTAssertEqual(EvidenceCompressor.sentences(of: table),
-                       ["Intro line.", "FP32 — bytes per weight: 4; 7B model: 28 GB",
+                       ["The intro line.", "FP32 — bytes per weight: 4; 7B model: 28 GB",
                         "FP16 / BF16 — bytes per weight: 2; 7B model: 14 GB", "After the table."])
     }
 }
