@@ -9,7 +9,7 @@ public struct NumberContexts: Sendable {
 
     public init(_ text: String) {
         var occurrences: [String: [[String]]] = [:]
-        for clause in Self.clauses(of: text) {
+        for clause in Self.clauses(of: Self.withLabelsAfterValues(text)) {
             let tokens = SupportTerms.tokens(of: clause)
             let named = Self.namedNumbers(in: clause)
             for (index, token) in tokens.enumerated() where token.first!.isNumber {
@@ -49,6 +49,20 @@ public struct NumberContexts: Sendable {
         let range = NSRange(lowered.startIndex..., in: lowered)
         return Set(namedNumber.matches(in: lowered, range: range).compactMap { Range($0.range, in: lowered).map { String(lowered[$0]) } })
     }
+
+    /// "bytes per weight: 2; 7B model: 14 GB" (a table row, `MarkdownTableRows`, or a "label: value" list) →
+    /// "2 bytes per weight; 7B model: 14 GB": a bare number after a label counts what the label names (2 counts
+    /// bytes, so it does not answer "how many bits"). Only a value ending its item (before ";", a line break or the
+    /// end) is moved; one with its own unit ("14 GB") already says what it counts.
+    public static func withLabelsAfterValues(_ text: String) -> String {
+        guard text.contains(":") else { return text }
+        let range = NSRange(text.startIndex..., in: text)
+        return labelledValue.stringByReplacingMatches(in: text, range: range, withTemplate: "$2 $1")
+    }
+
+    /// Immutable after creation, so sharing it across threads is safe.
+    nonisolated(unsafe) static let labelledValue = try! NSRegularExpression(
+        pattern: "(\\p{L}[\\p{L} ]{0,40}?):[ \\t]+([0-9][0-9,]*(?:\\.[0-9]+)?)(?=[ \\t]*(?:[;\\n]|$))")
 
     /// Immutable after creation, so sharing it across threads is safe.
     nonisolated(unsafe) static let namedNumber = try! NSRegularExpression(

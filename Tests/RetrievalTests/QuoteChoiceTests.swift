@@ -112,6 +112,17 @@ final class CountedNumberTests: XCTestCase {
         XCTAssertTrue(contexts.mayCount("77", noun: "second"), "a number the text never states is not judged here")
     }
 
+    func testAValueAfterALabelCountsWhatTheLabelNames() {
+        let row = NumberContexts("FP16 / BF16 — bytes per weight: 2; 7B model: 14 GB; 70B model: 140 GB")
+        XCTAssertTrue(row.counts("2", noun: "byte"))
+        XCTAssertFalse(row.mayCount("2", noun: "bit"), "2 counts bytes per weight, not bits")
+        XCTAssertTrue(row.counts("14", noun: "byte"), "a value with its own unit keeps it")
+        XCTAssertEqual(NumberContexts.withLabelsAfterValues("heads: 9\nwindow: 4,096"), "9 heads\n4,096 window")
+        XCTAssertEqual(NumberContexts.withLabelsAfterValues("Note: 3 of them fail."), "Note: 3 of them fail.",
+                       "a number starting a clause is not a labelled value")
+        XCTAssertEqual(NumberContexts.withLabelsAfterValues("at 12:30 today"), "at 12:30 today")
+    }
+
     func testANumberInANameCountsNothing() {
         let contexts = NumberContexts("This is one reason GPT-3 had a context of only 2,048 tokens. OpenAI's GPT-4.1 accepts more.")
         XCTAssertFalse(contexts.mayCount("3", noun: "parameter"), "GPT-3 names a model")
