@@ -2,14 +2,21 @@ import Foundation
 
 /// Stops a streamed answer when it starts repeating itself, which greedy decoding of a small model
 /// does ("The answer is: 8x\n\nThe answer is: 8x\n…"). Text is cut into units at line ends and sentence
-/// ends; a unit equal to an earlier one ends the answer. Text that might be the start of such a repeat is
-/// held back until it diverges, so a repeat is never shown.
+/// ends; a unit equal to an earlier one ends the answer. The same holds inside a sentence for clauses (cut at
+/// ", "): "The cache is 128K-token context, which is 128K-token context, and it is 128K-token context, which is …"
+/// ends after its third clause, with a period in place of the comma. Text that might be the start of such a repeat
+/// is held back until it diverges, so a repeat is never shown.
 public struct RepetitionStopper {
     /// Units shorter than this are never treated as repeats ("Yes.", list markers).
     public var minimumUnitLength = 8
+    /// Clauses shorter than this may repeat ("yes, yes", list items such as "keys, values").
+    public var minimumClauseLength = 16
     private var seen: [Substring] = []
+    private var seenClauses: [Substring] = []
     /// The current unit, lowercased, without leading whitespace (built as characters arrive: linear time).
     private var unit = ""
+    /// The current clause of the unit, the same way.
+    private var clause = ""
     private var previous: Character?
     private var held = ""
     public private(set) var emitted = ""
@@ -24,9 +31,12 @@ public struct RepetitionStopper {
             guard !stopped else { break }
             held.append(character)
             if !(unit.isEmpty && character.isWhitespace) { unit += character.lowercased() }
+            if !(clause.isEmpty && character.isWhitespace) { clause += character.lowercased() }
             let boundary = character == "\n" || (character == " " && previous.map { ".!?".contains($0) } == true)
+            let clauseBoundary = !boundary && character == " " && previous == ","
             previous = character
             let trimmed = Self.trimTrailingWhitespace(unit)
+            let clauseKey = Self.clauseKey(clause)
             if boundary {
                 if trimmed.count >= minimumUnitLength, seen.contains(trimmed) {
                     stopped = true
@@ -34,10 +44,26 @@ public struct RepetitionStopper {
                     break
                 }
                 if !trimmed.isEmpty { seen.append(trimmed) }
+                if !clauseKey.isEmpty { seenClauses.append(clauseKey) }
                 unit = ""
+                clause = ""
                 out += held
                 held = ""
-            } else if !seen.contains(where: { $0.hasPrefix(trimmed) }) {
+            } else if clauseBoundary {
+                if clauseKey.count >= minimumClauseLength, seenClauses.contains(clauseKey) {
+                    // `held` is ", " + the repeated clause + ", ": the answer ends with the clause before it.
+                    stopped = true
+                    held = ""
+                    out += "."
+                    break
+                }
+                if !clauseKey.isEmpty { seenClauses.append(clauseKey) }
+                clause = ""
+                // The clause is shown, its ", " held until the next clause turns out not to repeat.
+                out += held.dropLast(2)
+                held = ", "
+            } else if character != ",", !seen.contains(where: { $0.hasPrefix(trimmed) }),
+                      !seenClauses.contains(where: { $0.hasPrefix(clauseKey) }) {
                 out += held
                 held = ""
             }
@@ -54,6 +80,16 @@ public struct RepetitionStopper {
         if trimmed.count >= minimumUnitLength, seen.contains(trimmed) { stopped = true; return "" }
         emitted += held
         return held
+    }
+
+    /// A clause without the whitespace and punctuation around it: "which is 128k-token context, " → "which is 128k-token context".
+    static func clauseKey(_ clause: String) -> Substring {
+        let punctuation: Set<Character> = [",", ".", "!", "?", ";", ":"]
+        var end = clause.endIndex
+        while end > clause.startIndex, case let last = clause[clause.index(before: end)], last.isWhitespace || punctuation.contains(last) {
+            end = clause.index(before: end)
+        }
+        return clause[..<end]
     }
 
     static func trimTrailingWhitespace(_ text: String) -> Substring {

@@ -28,6 +28,27 @@ final class RepetitionStopperTests: XCTestCase {
         XCTAssertFalse(result.stopped)
     }
 
+    func testARepeatedClauseEndsTheSentenceBeforeIt() {
+        let text = "The cache is 128K-token context, which is 128K-token context, and it is 128K-token context, "
+            + "which is 128K-token context, and it is"
+        let expected = "The cache is 128K-token context, which is 128K-token context, and it is 128K-token context."
+        XCTAssertEqual(run([text]).shown, expected)
+        XCTAssertTrue(run([text]).stopped)
+        XCTAssertEqual(run(text.map { String($0) }).shown, expected, "streamed character by character")
+    }
+
+    func testDistinctClausesAndNumbersWithCommasAreShown() {
+        let text = "It stores 4,096 keys, which is a lot, and it stores 4,096 values, which is a lot too. Keys, values, keys, values."
+        let result = run(text.map { String($0) })
+        XCTAssertEqual(result.shown, text)
+        XCTAssertFalse(result.stopped)
+    }
+
+    func testAClauseRepeatedInALaterSentenceStopsToo() {
+        let text = "The window holds 4,096 tokens, which keeps memory flat. Later, which keeps memory flat, it"
+        XCTAssertEqual(run([text]).shown, "The window holds 4,096 tokens, which keeps memory flat. Later.")
+    }
+
     func testShortUnitsMayRepeat() {
         XCTAssertEqual(run(["Yes.\nYes.\n"]).shown, "Yes.\nYes.\n")
     }
