@@ -59,9 +59,12 @@ public struct RepetitionStopper {
                 }
                 if !clauseKey.isEmpty { seenClauses.append(clauseKey) }
                 clause = ""
-                // The clause is shown, its ", " held until the next clause turns out not to repeat.
-                out += held.dropLast(2)
-                held = ", "
+                // The clause is shown, its ", " held until the next clause turns out not to repeat; unless the
+                // sentence so far could still be a repeat of an earlier one, which keeps all of it held.
+                if !seen.contains(where: { $0.hasPrefix(trimmed) }) {
+                    out += held.dropLast(2)
+                    held = ", "
+                }
             } else if character != ",", !seen.contains(where: { $0.hasPrefix(trimmed) }),
                       !seenClauses.contains(where: { $0.hasPrefix(clauseKey) }) {
                 out += held

@@ -49,6 +49,12 @@ final class RepetitionStopperTests: XCTestCase {
         XCTAssertEqual(run([text]).shown, "The window holds 4,096 tokens, which keeps memory flat. Later.")
     }
 
+    func testARepeatedSentenceWithClausesIsNotShownEvenInPart() {
+        let result = run("It is big, and it is slow. It is big, and it is slow. More".map { String($0) })
+        XCTAssertEqual(result.shown, "It is big, and it is slow. ")
+        XCTAssertTrue(result.stopped)
+    }
+
     func testShortUnitsMayRepeat() {
         XCTAssertEqual(run(["Yes.\nYes.\n"]).shown, "Yes.\nYes.\n")
     }
