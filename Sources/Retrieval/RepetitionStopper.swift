@@ -51,10 +51,12 @@ public struct RepetitionStopper {
                 held = ""
             } else if clauseBoundary {
                 if clauseKey.count >= minimumClauseLength, seenClauses.contains(clauseKey) {
-                    // `held` is ", " + the repeated clause + ", ": the answer ends with the clause before it.
+                    // `held` ends with the repeated clause and its ", ": the answer ends with what was shown before
+                    // it, closed with a period when that stopped mid-sentence.
                     stopped = true
                     held = ""
-                    out += "."
+                    let shown = Self.trimTrailingWhitespace(emitted + out)
+                    if let last = shown.last, !".!?".contains(last) { out += "." }
                     break
                 }
                 if !clauseKey.isEmpty { seenClauses.append(clauseKey) }
@@ -85,19 +87,18 @@ public struct RepetitionStopper {
         return held
     }
 
-    /// A clause without the whitespace and punctuation around it: "which is 128k-token context, " → "which is 128k-token context".
+    /// A clause without the whitespace and punctuation after it: "which is 128k-token context, " → "which is 128k-token context".
     static func clauseKey(_ clause: String) -> Substring {
-        let punctuation: Set<Character> = [",", ".", "!", "?", ";", ":"]
-        var end = clause.endIndex
-        while end > clause.startIndex, case let last = clause[clause.index(before: end)], last.isWhitespace || punctuation.contains(last) {
-            end = clause.index(before: end)
-        }
-        return clause[..<end]
+        trimTrailing(clause) { $0.isWhitespace || ",.!?;:".contains($0) }
     }
 
     static func trimTrailingWhitespace(_ text: String) -> Substring {
+        trimTrailing(text) { $0.isWhitespace }
+    }
+
+    static func trimTrailing(_ text: String, while drop: (Character) -> Bool) -> Substring {
         var end = text.endIndex
-        while end > text.startIndex, text[text.index(before: end)].isWhitespace { end = text.index(before: end) }
+        while end > text.startIndex, drop(text[text.index(before: end)]) { end = text.index(before: end) }
         return text[..<end]
     }
 }

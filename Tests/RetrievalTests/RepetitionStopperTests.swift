@@ -49,6 +49,11 @@ final class RepetitionStopperTests: XCTestCase {
         XCTAssertEqual(run([text]).shown, "The window holds 4,096 tokens, which keeps memory flat. Later.")
     }
 
+    func testAClauseRepeatedAtASentenceStartAddsNoSecondPeriod() {
+        let text = "The cache grows with every token, and it is large. The cache grows with every token, and so"
+        XCTAssertEqual(run(text.map { String($0) }).shown, "The cache grows with every token, and it is large. ")
+    }
+
     func testARepeatedSentenceWithClausesIsNotShownEvenInPart() {
         let result = run("It is big, and it is slow. It is big, and it is slow. More".map { String($0) })
         XCTAssertEqual(result.shown, "It is big, and it is slow. ")
