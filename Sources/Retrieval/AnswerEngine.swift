@@ -12,23 +12,22 @@ public struct AskOptions: Sendable {
     public var route: Route?
     /// `--doc PATH`: read this document whole.
     public var document: DocumentRef?
+    /// Units whose query likelihood is computed (nil: the fitted model's number; 0: none).
+    public var likelihoodCandidates: Int?
 
     public init() {}
 }
 
 /// Knobs of answering; defaults chosen by measurement (benchmarks/retrieval.md).
 public struct AnswerSettings: Sendable {
-    /// When the question is taken to be outside the documents: the answer is `GroundedPrompt.noAnswer` and
-    /// nothing is generated.
-    public var refusal = RefusalRule()
-    /// Sentence-level citations and the support check of the generated answer.
-    public var grounding = GroundingSettings()
     /// Longest question kept, in generator tokens (longer ones are cut, with a notice).
     public var maxQuestionTokens = 256
     public var router = RouterSettings()
-    /// Sentences of evidence kept for the generator on the rag route (0 keeps the sources whole).
-    public var evidenceSentences = 4
     public var longContext = LongContextSettings()
+    /// Let the generator state the answer in one sentence from the chosen unit (shown only when faithful to it).
+    public var shortAnswers = false
+    /// The fitted evidence ranker and refusal decision.
+    public var evidenceModel = EvidenceModel.fitted
 
     public init() {}
 }
@@ -39,6 +38,8 @@ public struct AskTimings: Sendable, Codable {
     public var prefillMs: Double = 0
     public var decodeMs: Double = 0
     public var firstTokenMs: Double?
+    /// Evidence selection (unit features, embeddings of the units, query likelihood).
+    public var selectionMs: Double = 0
 }
 
 public struct AskResult: Sendable {
@@ -52,10 +53,10 @@ public struct AskResult: Sendable {
     public var origin: AnswerOrigin = .model
     /// The first sentence of the model's answer that no source supported (the answer was cut there), if any.
     public var unsupportedSentence: String?
-    /// The signals of the no-answer gate.
-    public var answerability: Answerability?
-    /// When the model's answer was replaced: the share of the question's words the quoted evidence holds.
-    public var quoteCoverage: Double?
+    /// The ranked evidence and P(answerable) (rag route).
+    public var evidence: EvidenceSelection?
+    /// The decision taken on the evidence (rag route).
+    public var verdict: AnswerVerdict?
     public var route: String
     public var routeReason: String
     public var bestEvidence: Double
@@ -92,177 +93,172 @@ public final class AnswerEngine {
         self.settings = settings
     }
 
-    /// Answers `rawQuestion`. `searchQueries`, when given, are the phrasings retrieval fuses instead of searching
-    /// with the question alone (a chat follow-up with and without its context). `progress` receives notices while
-    /// working (map-reduce steps); `onText` receives the streamed answer and returns false to stop it. `focus`, when
-    /// given (a chat follow-up that picked an item out of the user's list), keeps the evidence on that item: on the
-    /// rag route, retrieved passages that name another item of the list are left out when one names the item alone.
+    /// Answers `rawQuestion` in named stages: prepare the question → retrieve → route → select evidence →
+    /// decide (answer or refuse) → state and cite. `searchQueries`, when given, are the phrasings retrieval fuses
+    /// instead of searching with the question alone (a chat follow-up with and without its context). `progress`
+    /// receives notices while working (map-reduce steps); `onText` receives the answer text and returns false to
+    /// stop it. `focus` (a chat follow-up that picked an item out of the user's list) leaves out retrieved passages that
+    /// name another item of the list when one names the item alone; `history` and `summary` reach the prompt of the
+    /// reading routes (`document`, `long`).
     public func ask(_ rawQuestion: String, options: AskOptions, history: [PromptMessage] = [], summary: String? = nil,
                     searchQueries: [WeightedQuery] = [], focus: ReferentFocus? = nil,
                     progress: (String) -> Void = { _ in }, onText: (String) -> Bool = { _ in true }) throws -> AskResult {
-        var notices: [String] = []
-        var question = rawQuestion.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !question.isEmpty else { throw RetrievalError.emptyQuery }
-        let questionLimit = min(settings.maxQuestionTokens, max(16, options.budget / 2))
-        if generator.countTokens(question) > questionLimit {
-            question = truncate(question, toTokens: questionLimit, countTokens: generator.countTokens)
-            notices.append("the question is longer than \(questionLimit) tokens; only its beginning was used")
-        }
-
-        var retrieval: RetrievalResult
-        if searchQueries.isEmpty {
-            retrieval = try retriever.search(question, k: options.k, mode: .hybrid)
-        } else {
-            retrieval = try retriever.search(searchQueries, k: options.k)
-            if searchQueries[0].text != question { retrieval.queryVector = try retriever.embedder.embed([question])[0] }
-        }
-        var timings = AskTimings(embedMs: retrieval.embedSeconds * 1000, retrievalMs: retrieval.searchSeconds * 1000)
-
-        let documents = try indexedDocuments()
+        let (question, notices) = try prepare(rawQuestion, budget: options.budget)
+        var retrieval = try retrieve(question, k: options.k, searchQueries: searchQueries)
+        // A chat follow-up that picked one item of a list keeps the evidence on that item.
+        if let focus { retrieval.chunks = focus.focused(retrieval.chunks) }
+        let timings = AskTimings(embedMs: retrieval.embedSeconds * 1000, retrievalMs: retrieval.searchSeconds * 1000)
         let decision = Router(settings: settings.router).decide(question: question, forced: options.route,
                                                                 requestedDocument: options.document,
-                                                                retrieval: retrieval, documents: documents)
+                                                                retrieval: retrieval, documents: try indexedDocuments())
         var result = AskResult(question: question, answer: "", sources: [], cited: [], route: decision.route.rawValue,
                                routeReason: decision.reason, bestEvidence: retrieval.bestDenseScore, timings: timings,
                                promptTokens: 0, generatedTokens: 0, notices: notices, prompt: [])
-
-        // The no-answer gate (never for an explicit route or document): nothing in the index resembles the
-        // question, the retrieved passages miss too much of it, or it names something (a model, a product)
-        // that no chunk mentions.
-        let signals = Answerability(question: question, passages: retrieval.chunks.map(\.textWithHeading),
-                                    similarity: retrieval.bestDenseScore)
-        result.answerability = signals
-        if decision.route != .document, options.route == nil {
-            var reason = settings.refusal.refusal(signals)
-            if reason == nil, let missing = try unknownNames(in: question) {
-                reason = "the documents never mention \(missing)"
-            }
-            if let reason {
-                result.answer = GroundedPrompt.noAnswer
-                result.origin = .refusal
-                result.routeReason = reason
-                _ = onText(result.answer)
-                return result
-            }
-        }
-
-        let context: PackedContext
-        var mapTokens = 0
         switch decision.route {
         case .rag:
-            if let focus { retrieval.chunks = focus.focused(retrieval.chunks) }
-            let packed = ContextPacker(budget: options.budget, countTokens: generator.countTokens).pack(retrieval.chunks)
-            if packed.truncated { result.notices.append("the last source was shortened to fit the \(options.budget)-token budget") }
-            if settings.evidenceSentences > 0 {
-                var compressor = EvidenceCompressor(embedder: retriever.embedder)
-                compressor.maxSentences = settings.evidenceSentences
-                context = try compressor.compress(packed, question: question, questionVector: retrieval.queryVector,
-                                                  phrasings: retrieval.phrasings)
-            } else {
-                context = packed
-            }
+            try answerFromEvidence(question, retrieval: retrieval, options: options, into: &result)
+            _ = onText(result.answer)
+            return result
         case .document, .long:
-            guard !decision.documents.isEmpty else { throw RetrievalError.emptyIndex }
-            let reader = LongContextReader(corpus: retriever.corpus, generator: generator, settings: settings.longContext)
-            let read = try reader.sources(for: question, documents: decision.documents, generation: options.generation,
-                                          progress: progress)
-            context = read.context
-            mapTokens = read.generated
-            if read.summarized {
-                result.notices.append("the documents exceed \(settings.longContext.budget) tokens: answered from section summaries")
+            return try answerByReading(question, retrieval: retrieval, decision: decision, options: options, history: history,
+                                       summary: summary, result: result, progress: progress, onText: onText)
+        }
+    }
+
+    /// Stage 1: the question trimmed, and cut to `maxQuestionTokens` with a notice.
+    func prepare(_ rawQuestion: String, budget: Int) throws -> (String, [String]) {
+        var question = rawQuestion.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !question.isEmpty else { throw RetrievalError.emptyQuery }
+        let questionLimit = min(settings.maxQuestionTokens, max(16, budget / 2))
+        guard generator.countTokens(question) > questionLimit else { return (question, []) }
+        question = truncate(question, toTokens: questionLimit, countTokens: generator.countTokens)
+        return (question, ["the question is longer than \(questionLimit) tokens; only its beginning was used"])
+    }
+
+    /// Stage 2: hybrid retrieval with the question, or with the given phrasings fused.
+    func retrieve(_ question: String, k: Int, searchQueries: [WeightedQuery]) throws -> RetrievalResult {
+        if searchQueries.isEmpty { return try retriever.search(question, k: k, mode: .hybrid) }
+        var retrieval = try retriever.search(searchQueries, k: k)
+        if searchQueries[0].text != question { retrieval.queryVector = try retriever.embedder.embed([question])[0] }
+        return retrieval
+    }
+
+    /// Stages 3–5 on the rag route: select the evidence unit, decide whether it answers, quote it with its citation.
+    func answerFromEvidence(_ question: String, retrieval: RetrievalResult, options: AskOptions,
+                            into result: inout AskResult) throws {
+        let selector = EvidenceSelector(embedder: retriever.embedder, corpus: retriever.corpus,
+                                        likelihood: generator as? LikelihoodScoring, model: settings.evidenceModel)
+        let selection = try selector.select(question: question, questionVector: retrieval.queryVector,
+                                            retrieved: retrieval.chunks, bestChunkCosine: retrieval.bestDenseScore,
+                                            unknownName: try unknownNames(in: question) != nil,
+                                            likelihoodFor: options.generate ? options.likelihoodCandidates : 0)
+        result.evidence = selection
+        result.timings.selectionMs = selection.seconds * 1000
+        var verdict = AnswerVerdict.decide(selection, model: settings.evidenceModel)
+        if case .quote(let unit) = verdict, settings.shortAnswers, options.generate {
+            let claim = try shortAnswer(question, from: unit, options: options, into: &result)
+            if let claim { verdict = .state(claim: claim, unit: unit) }
+        }
+        result.verdict = verdict
+        switch verdict {
+        case .refuse(let reason):
+            result.answer = GroundedPrompt.noAnswer
+            result.origin = .refusal
+            result.routeReason = reason
+        case .quote(let unit), .state(_, let unit):
+            result.sources = [ContextSource(number: 1, path: unit.unit.path, rootPath: unit.unit.chunk.rootPath,
+                                            heading: unit.unit.heading, startLine: unit.unit.startLine,
+                                            endLine: unit.unit.endLine, text: unit.unit.text, score: unit.score,
+                                            chunkIds: [unit.unit.chunk.id], documentId: unit.unit.chunk.documentId)]
+            result.cited = [1]
+            if case .state(let claim, _) = verdict {
+                result.answer = claim + " [1]"
+                result.origin = .model
+            } else {
+                result.answer = unit.unit.text + " [1]"
+                result.origin = .extractive
             }
+        }
+    }
+
+    /// The generator's one-sentence answer from the unit alone, if `FaithfulnessCheck` passes it; the first
+    /// failure otherwise goes to `result.unsupportedSentence`.
+    func shortAnswer(_ question: String, from unit: ScoredUnit, options: AskOptions, into result: inout AskResult) throws -> String? {
+        var generation = options.generation
+        generation.maxTokens = min(generation.maxTokens, 48)
+        let messages = ShortAnswerPrompt.messages(question: question, evidence: unit.unit.text)
+        var splitter = SentenceSplitter()
+        var first: String?
+        let outcome = try generator.generate(messages, options: generation) { piece in
+            if first == nil { first = splitter.feed(piece).first }
+            return first == nil
+        }
+        result.timings.prefillMs += outcome.prefillSeconds * 1000
+        result.timings.decodeMs += outcome.decodeSeconds * 1000
+        result.promptTokens = outcome.promptTokens
+        result.generatedTokens = outcome.generatedTokens
+        let claim = (first ?? splitter.finish() ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        if let failure = FaithfulnessCheck().failure(claim: claim, unit: unit.unit.text, question: question) {
+            result.unsupportedSentence = claim.isEmpty ? nil : claim
+            result.notices.append("the model's short answer was not used: \(failure)")
+            return nil
+        }
+        return claim
+    }
+
+    /// The reading routes: the whole document(s) in the prompt, the model's answer checked sentence by sentence.
+    func answerByReading(_ question: String, retrieval: RetrievalResult, decision: RouteDecision, options: AskOptions,
+                         history: [PromptMessage], summary: String?, result initial: AskResult,
+                         progress: (String) -> Void, onText: (String) -> Bool) throws -> AskResult {
+        var result = initial
+        var timings = result.timings
+        guard !decision.documents.isEmpty else { throw RetrievalError.emptyIndex }
+        let reader = LongContextReader(corpus: retriever.corpus, generator: generator, settings: settings.longContext)
+        let read = try reader.sources(for: question, documents: decision.documents, generation: options.generation,
+                                      progress: progress)
+        let context = read.context
+        let mapTokens = read.generated
+        if read.summarized {
+            result.notices.append("the documents exceed \(settings.longContext.budget) tokens: answered from section summaries")
         }
         let messages = GroundedPrompt.messages(question: question, context: context, history: history, summary: summary)
         result.sources = context.sources
         result.prompt = messages
         guard options.generate else { return result }
 
-        var stopper = RepetitionStopper()
-        let scorer = SupportScorer(sources: context.sources, question: question, threshold: settings.grounding.supportThreshold)
-        var grounded = GroundedStream(scorer: scorer, sourceCount: context.sources.count,
-                                      expectsNumber: QuestionKind.expectsNumber(question), settings: settings.grounding,
-                                      earlierAnswers: EarlierAnswers(history.filter { $0.role == .assistant }.map(\.content)))
-        // The answer to a question asking several things ("which year …, and who …?") is shown once it is complete:
-        // a quote giving more of them may replace it.
-        let asked = AskedParts(question: question)
-        let holdsAnswer = settings.grounding.checkSupport && asked.isMultiPart
+        var verified = VerifiedStream(sources: context.sources, question: question)
         var userStopped = false
         let outcome = try generator.generate(messages, options: options.generation) { piece in
-            let shown = grounded.feed(stopper.feed(piece))
-            if !holdsAnswer, !shown.isEmpty, !onText(shown) { userStopped = true }
-            return !userStopped && !stopper.stopped && !grounded.drifted
+            let shown = verified.feed(piece)
+            if !shown.isEmpty, !onText(shown) { userStopped = true }
+            return !userStopped && !verified.stopped
         }
         if !userStopped {
-            let tail = grounded.feed(stopper.finish()) + grounded.finish()
-            if !holdsAnswer, !tail.isEmpty { _ = onText(tail) }
+            let tail = verified.finish()
+            if !tail.isEmpty { _ = onText(tail) }
         }
         timings.prefillMs = outcome.prefillSeconds * 1000
         timings.decodeMs = outcome.decodeSeconds * 1000
         timings.firstTokenMs = outcome.firstTokenSeconds.map { $0 * 1000 + timings.embedMs + timings.retrievalMs }
         result.timings = timings
-        result.answer = grounded.shown.trimmingCharacters(in: .whitespacesAndNewlines)
-        result.unsupportedSentence = grounded.driftedAt
-        if grounded.drifted { result.origin = .modelCut }
-        var extractive: (text: String, coverage: Double)?
-        if grounded.needsFallback || holdsAnswer, !userStopped {
-            extractive = try extractiveAnswer(question: question, context: context, retrieved: retrieval.chunks,
-                                              questionVector: retrieval.queryVector, phrasings: retrieval.phrasings)
-        }
-        // A supported answer that gives fewer of the asked things than the best evidence sentence yields to it.
-        let quoteGivesMore = extractive.map { quote in
-            !quote.text.hasPrefix(ExtractiveAnswer.notDirectly) && asked.answered(by: quote.text) > asked.answered(by: result.answer)
-        } ?? false
-        if holdsAnswer, !grounded.needsFallback, !quoteGivesMore, !grounded.shown.isEmpty { _ = onText(grounded.shown) }
-        if let extractive, grounded.needsFallback || quoteGivesMore {
-            if !grounded.needsFallback {
-                result.notices.append("the model's answer gave less of what the question asks than the quoted evidence")
-            }
-            result.answer = extractive.text
-            result.origin = extractive.text == GroundedPrompt.noAnswer || extractive.text.hasPrefix(ExtractiveAnswer.notDirectly)
-                ? .refusal : .extractive
-            result.quoteCoverage = extractive.coverage
-            _ = onText(extractive.text)
-        }
-        result.cited = Citations.numbers(in: result.answer, sourceCount: context.sources.count)
         result.promptTokens = outcome.promptTokens
         result.generatedTokens = outcome.generatedTokens + mapTokens
+        result.answer = verified.shown
+        result.unsupportedSentence = verified.unsupported
+        if verified.unsupported != nil { result.origin = .modelCut }
+        if result.answer.isEmpty, !userStopped {
+            // Nothing the model wrote is in the documents: answer from the evidence instead (quote or refusal).
+            result.notices.append("the model's reading of the documents was not supported by them; answering from the evidence")
+            try answerFromEvidence(question, retrieval: retrieval, options: options, into: &result)
+            _ = onText(result.answer)
+            return result
+        }
+        result.cited = Citations.numbers(in: result.answer, sourceCount: context.sources.count)
         return result
     }
 }
 
 extension AnswerEngine {
-    /// The best evidence sentences for the question, quoted with their sources, and the share of the question's
-    /// words they (with their sources' headings) hold; `GroundedPrompt.noAnswer` when that share is below
-    /// `grounding.minimumQuoteCoverage`. `retrieved`: the chunks retrieval found, which weigh the question's terms
-    /// (`KeyTerms`) and give each (compressed) source its whole text (`QuoteRanking`).
-    func extractiveAnswer(question: String, context: PackedContext, retrieved: [RetrievedChunk], questionVector: [Float],
-                          phrasings: [WeightedVector] = []) throws -> (text: String, coverage: Double)? {
-        let compressorOrder = try EvidenceCompressor(embedder: retriever.embedder).rank(context, question: question,
-                                                                                       questionVector: questionVector,
-                                                                                       phrasings: phrasings)
-        let retrievedTexts = retrieved.map(\.textWithHeading)
-        let chunkText = Dictionary(retrieved.map { ($0.chunk.id, $0.chunk.text) }, uniquingKeysWith: { first, _ in first })
-        var headings: [Int: String] = [:], sourceTexts: [Int: String] = [:]
-        for source in context.sources {
-            let whole = source.chunkIds.compactMap { chunkText[$0] }
-            headings[source.number] = source.heading
-            sourceTexts[source.number] = source.heading + "\n" + (whole.isEmpty ? source.text : whole.joined(separator: "\n"))
-        }
-        let ranked = QuoteRanking(keyTerms: KeyTerms(question: question,
-                                                  passages: retrievedTexts.isEmpty ? Array(sourceTexts.values) : retrievedTexts))
-            .ordered(compressorOrder, headings: headings, sourceTexts: sourceTexts)
-        let chosen = ExtractiveAnswer.choose(from: ranked, question: question, expectsNumber: QuestionKind.expectsNumber(question),
-                                             sentences: settings.grounding.extractiveSentences)
-        let answers = settings.grounding.admitUnansweredQuote
-            ? AskedQuantity.quoteCanAnswer(chosen.map(\.text).joined(separator: " "), question: question) : true
-        guard let text = ExtractiveAnswer.text(quoting: chosen, answers: answers) else { return nil }
-        let quoted = chosen.map { sentence in
-            (context.sources.first { $0.number == sentence.source }?.heading ?? "") + "\n" + sentence.text
-        }
-        let coverage = Answerability(question: question, passages: quoted, similarity: 0).coverage
-        return (coverage < settings.grounding.minimumQuoteCoverage ? GroundedPrompt.noAnswer : text, coverage)
-    }
-
     /// The documents of the index, listed once per engine (the vectors, too, are loaded once per process).
     func indexedDocuments() throws -> [DocumentRef] {
         if let cachedDocuments { return cachedDocuments }

@@ -20,6 +20,11 @@ public final class IndexStoreCorpus: RetrievalCorpus {
         try store.ftsSearch(matchExpression: matchExpression, limit: limit)
     }
 
+    public func termStatistics(_ terms: [String]) throws -> TermStatistics {
+        let counted = try store.termFrequencies(terms)
+        return TermStatistics(chunks: counted.chunks, frequencies: counted.frequencies)
+    }
+
     public func neighbours(of chunk: ChunkRecord) throws -> [ChunkRecord] {
         let around = try store.neighbours(of: chunk.id)
         return try store.chunks(ids: [around.previous, around.next].compactMap { $0 }).map(Self.record)

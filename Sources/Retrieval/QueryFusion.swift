@@ -50,3 +50,14 @@ public enum QueryFusion {
         return fused
     }
 }
+
+/// One phrasing's embedding and its weight in the fusion.
+public struct WeightedVector: Sendable, Equatable {
+    public var vector: [Float]
+    public var weight: Double
+
+    public init(_ vector: [Float], weight: Double) {
+        self.vector = vector
+        self.weight = weight
+    }
+}

@@ -23,21 +23,21 @@ public struct ReferentFocus: Sendable, Equatable {
         self.siblings = siblings
     }
 
-    /// The item's terms, and each sibling's terms that the item does not share (compared by `KeyTerms.roots`).
-    var itemTerms: Set<String> { KeyTerms.roots(SupportTerms(item).all) }
+    /// The item's terms, and each sibling's terms that the item does not share (as `Terms` reads them).
+    var itemTerms: Set<String> { Set(Terms.of(item)) }
     var siblingTerms: [Set<String>] {
         let own = itemTerms
-        return siblings.map { KeyTerms.roots(SupportTerms($0).all).subtracting(own) }.filter { !$0.isEmpty }
+        return siblings.map { Set(Terms.of($0)).subtracting(own) }.filter { !$0.isEmpty }
     }
 
     /// True when `text` holds at least `share` of the item's terms.
     public func names(_ text: String) -> Bool {
-        Self.holds(itemTerms, in: KeyTerms.roots(SupportTerms(text).all), share: share)
+        Self.holds(itemTerms, in: Set(Terms.of(text)), share: share)
     }
 
     /// True when `text` holds at least `share` of the distinctive terms of another item of the list.
     public func namesSibling(_ text: String) -> Bool {
-        let held = KeyTerms.roots(SupportTerms(text).all)
+        let held = Set(Terms.of(text))
         return siblingTerms.contains { Self.holds($0, in: held, share: share) }
     }
 

@@ -67,6 +67,8 @@ public protocol RetrievalCorpus: AnyObject {
     func chunks(ids: [Int64]) throws -> [Int64: ChunkRecord]
     /// FTS5 bm25 search with a MATCH expression built by `LexicalQuery` (lower bm25 = better, as SQLite returns it).
     func lexicalSearch(matchExpression: String, limit: Int) throws -> [(chunkId: Int64, bm25: Double)]
+    /// How many chunks hold each term (a lowercased word), and how many chunks there are: IDF weights.
+    func termStatistics(_ terms: [String]) throws -> TermStatistics
     /// The chunks just before and after `chunk` in its document (0, 1 or 2 of them).
     func neighbours(of chunk: ChunkRecord) throws -> [ChunkRecord]
     /// Every indexed document.
@@ -86,5 +88,16 @@ public struct DocumentRef: Sendable, Equatable {
         self.id = id
         self.path = path
         self.rootPath = rootPath
+    }
+}
+
+/// Document frequencies of terms over an index's chunks.
+public struct TermStatistics: Sendable {
+    public var chunks: Int
+    public var frequencies: [String: Int]
+
+    public init(chunks: Int, frequencies: [String: Int]) {
+        self.chunks = chunks
+        self.frequencies = frequencies
     }
 }

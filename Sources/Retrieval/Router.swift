@@ -19,9 +19,10 @@ public struct RouteDecision: Sendable, Equatable {
 
 /// Thresholds of the router; chosen by measurement on `eval/` (benchmarks/retrieval.md).
 public struct RouterSettings: Sendable {
-    /// Below this best cosine similarity (but above the no-answer gate) retrieval is called weak
-    /// and the top documents are read whole.
-    public var weakEvidence: Double = 0.38
+    /// When set: below this best cosine similarity retrieval is called weak and the top documents are read whole.
+    /// Off by default since the evidence model decides on weak evidence (answer from a unit, or refuse): on the
+    /// dev split the 135M model reading whole documents answered fewer questions right than the selected unit.
+    public var weakEvidence: Double? = nil
     /// Documents read whole on the long route.
     public var longDocuments = 2
 
@@ -70,8 +71,8 @@ public struct Router: Sendable {
         if let cue, let document = named.first {
             return RouteDecision(route: .document, reason: "the question asks for \"\(cue)\" of the document \(document.path)", documents: [document])
         }
-        if let retrieval, retrieval.bestDenseScore < settings.weakEvidence {
-            let reason = "retrieval evidence is weak (best similarity \(format(retrieval.bestDenseScore)) < \(format(settings.weakEvidence))): reading the best-matching documents whole"
+        if let retrieval, let weak = settings.weakEvidence, retrieval.bestDenseScore < weak {
+            let reason = "retrieval evidence is weak (best similarity \(format(retrieval.bestDenseScore)) < \(format(weak))): reading the best-matching documents whole"
             return RouteDecision(route: .long, reason: reason,
                                  documents: topDocuments(retrieval, limit: settings.longDocuments, documents: documents))
         }

@@ -8,7 +8,7 @@ import Retrieval
 ///
 /// Prompts longer than `longPromptThreshold` tokens (whole documents on the long-context routes) run
 /// through `longPromptAttention` (top-k page attention) when the user did not choose a policy.
-final class LocalGenerator: TextGenerator {
+final class LocalGenerator: TextGenerator, LikelihoodScoring {
     static let longPromptThreshold = 3072
 
     let loaded: LoadedGenerator
@@ -22,6 +22,15 @@ final class LocalGenerator: TextGenerator {
     }
 
     var contextLength: Int { loaded.model.config.contextLength }
+
+    private lazy var likelihood = ContinuationLikelihood(model: loaded.model)
+
+    func meanLogLikelihoods(_ pairs: [(context: String, continuation: String)]) throws -> [Double] {
+        try pairs.map { pair in
+            try likelihood.meanLogLikelihood(context: loaded.tokenizer.encode(pair.context),
+                                             continuation: loaded.tokenizer.encode(pair.continuation))
+        }
+    }
 
     func countTokens(_ text: String) -> Int { loaded.tokenizer.count(text) }
 

@@ -82,10 +82,16 @@ func makeChatEngine(generator: ChatScriptGenerator, store: ChatSessionStore, nam
                     budget: ChatBudget = ChatBudget()) throws -> ChatEngine {
     let retriever = try HybridRetriever(corpus: try makeChatCorpus(), embedder: HashingEmbedder())
     var settings = AnswerSettings()
-    settings.refusal.minimumSimilarity = 0
-    settings.refusal.weakSimilarity = 0
-    settings.grounding.checkSupport = false  // the scripted answers are unrelated to the fake sources
-    settings.evidenceSentences = 0      // whole sources: the largest prompts the chat can build
+    settings.evidenceModel = alwaysAnswering
     let answers = AnswerEngine(retriever: retriever, generator: generator, settings: settings)
     return try ChatEngine(answerEngine: answers, store: store, sessionName: name, budget: budget)
 }
+
+/// An evidence model that ranks by overlap and never refuses: the chat tests' answers always quote a unit.
+let alwaysAnswering: EvidenceModel = {
+    var ranker = Array(repeating: 0.0, count: EvidenceFeatures.names.count)
+    ranker[EvidenceFeatures.names.firstIndex(of: "overlap")!] = 1
+    return EvidenceModel(rankerWeights: ranker, rerankWeights: ranker,
+                         answerabilityWeights: Array(repeating: 0, count: AnswerabilityFeatures.names.count + 1),
+                         refusalThreshold: 0, likelihoodCandidates: 0)
+}()

@@ -60,6 +60,14 @@ final class MemoryCorpus: RetrievalCorpus {
         }.sorted { $0.1 < $1.1 }.prefix(limit).map { (chunkId: $0.0, bm25: $0.1) }
     }
 
+    func termStatistics(_ terms: [String]) throws -> TermStatistics {
+        var frequencies: [String: Int] = [:]
+        for term in Set(terms) {
+            frequencies[term] = records.filter { Terms.of($0.heading + " " + $0.text).contains(term) }.count
+        }
+        return TermStatistics(chunks: records.count, frequencies: frequencies)
+    }
+
     func neighbours(of chunk: ChunkRecord) throws -> [ChunkRecord] {
         records.filter { $0.documentId == chunk.documentId && abs($0.ordinal - chunk.ordinal) == 1 }
     }

@@ -79,36 +79,6 @@ final class QueryFusionTests: XCTestCase {
     }
 }
 
-final class AnswerShapeTests: XCTestCase {
-    func testEarlierAnswersAreRecognizedWhenRepeated() {
-        let earlier = EarlierAnswers(["Bread keeps for three months in the freezer [1]. Thaw it at room temperature."])
-        XCTAssertTrue(earlier.repeats("Bread keeps for three months in the freezer."))
-        XCTAssertFalse(earlier.repeats("Ladybugs eat aphids in the garden [2]."))
-        var stream = GroundedStream(scorer: SupportScorer(sources: [testSource(1, "Bread keeps three months in the freezer. Ladybugs eat aphids.")],
-                                                          question: "What eats aphids?"),
-                                    sourceCount: 1, earlierAnswers: earlier)
-        let shown = stream.feed("Bread keeps for three months in the freezer. Ladybugs eat aphids. ") + stream.finish()
-        XCTAssertEqual(shown.trimmingCharacters(in: .whitespaces), "Ladybugs eat aphids [1].")
-    }
-
-    func testQuoteThatDoesNotStateWhatIsCountedIsNotAnAnswer() {
-        XCTAssertEqual(AskedQuantity.countedNouns(in: "How many parameters does it have, and how many layers?"),
-                       ["parameter", "layer"])
-        XCTAssertFalse(AskedQuantity.quoteCanAnswer("It had a context of 2,048 tokens.", question: "How many parameters does X have?"))
-        XCTAssertTrue(AskedQuantity.quoteCanAnswer("The vectors are 384-dimensional.", question: "How many dimensions do they have?"))
-        XCTAssertFalse(AskedQuantity.quoteCanAnswer("It was fast.", question: "In which year was it released?"))
-        XCTAssertTrue(AskedQuantity.quoteCanAnswer("It appeared in 2022.", question: "In which year was it released?"))
-        XCTAssertTrue(AskedQuantity.quoteCanAnswer("Anything at all.", question: "What is it?"))
-        XCTAssertFalse(AskedQuantity.quoteCanAnswer("The cache of Llama 3 takes 327,680 bytes per token.",
-                                                    question: "How large is the tokenizer vocabulary of Llama 3?"))
-        XCTAssertTrue(AskedQuantity.quoteCanAnswer("Llama 3 has a vocabulary of 128K tokens.",
-                                                   question: "How large is the tokenizer vocabulary of Llama 3?"))
-        let quote = [RankedSentence(text: "It had a context of 2,048 tokens.", source: 2, order: 0, score: 1)]
-        XCTAssertEqual(ExtractiveAnswer.text(quoting: quote, answers: false),
-                       "The documents don't say this directly. The closest passage, [2]: \"It had a context of 2,048 tokens.\"")
-    }
-}
-
 final class ReferentFocusTests: XCTestCase {
     func hit(_ id: Int64, _ path: String, heading: String = "", _ text: String) -> RetrievedChunk {
         RetrievedChunk(chunk: ChunkRecord(id: id, documentId: id, path: path, rootPath: "/", ordinal: 0, heading: heading,

@@ -33,9 +33,14 @@ final class MarkdownTableRowsTests: XCTestCase {
         XCTAssertEqual(MarkdownTableRows.linearized(lines), lines)
     }
 
-    func testSentencesOfATableAreItsRows() {
-        XCTAssertEqual(EvidenceCompressor.sentences(of: table),
+    func testEvidenceUnitsOfATableAreItsRows() {
+        let text = table
+        let chunk = ChunkRecord(id: 1, documentId: 1, path: "q.md", rootPath: "/", ordinal: 0, heading: "", text: text,
+                                startLine: 1, endLine: text.components(separatedBy: "\n").count, charStart: 0,
+                                charEnd: text.unicodeScalars.count)
+        let single = EvidenceUnits.split(chunk, rank: 0, score: 1, dense: 1).filter { $0.span == 1 }
+        XCTAssertEqual(single.map(\.text),
                        ["The intro line.", "FP32 — bytes per weight: 4; 7B model: 28 GB",
-                        "FP16 / BF16 — bytes per weight: 2; 7B model: 14 GB", "After the table."])
+                        "FP16 / BF16 — bytes per weight: 2; 7B model: 14 GB"], "'After the table.' has one content term: no unit")
     }
 }

@@ -52,21 +52,54 @@ final class RetrievalPipelineTests: XCTestCase {
         XCTAssertEqual(Citations.numbers(in: "no citations", sourceCount: 3), [])
     }
 
-    func testAskCitesAndGatesWeakEvidence() throws {
-        let retriever = try HybridRetriever(corpus: try makeCorpus(), embedder: HashingEmbedder())
-        let generator = ScriptedGenerator(reply: "Rotary embeddings rotate pairs [1].")
-        let engine = AnswerEngine(retriever: retriever, generator: generator)
-        let result = try engine.ask("What do rotary position embeddings rotate?", options: AskOptions())
-        XCTAssertEqual(result.cited, [1])
-        XCTAssertEqual(result.sources.first?.path, "rope.md")
-        XCTAssertTrue(generator.lastMessages.last!.content.contains("[1] rope.md"))
+    /// A model that ranks by overlap and answers when the best unit holds enough of the question.
+    static func overlapModel(threshold: Double = 0.5, unknownNameWeight: Double = 0) -> EvidenceModel {
+        var ranker = Array(repeating: 0.0, count: EvidenceFeatures.names.count)
+        ranker[EvidenceFeatures.names.firstIndex(of: "overlap")!] = 5
+        var answerability = Array(repeating: 0.0, count: AnswerabilityFeatures.names.count + 1)
+        answerability[AnswerabilityFeatures.names.firstIndex(of: "top_overlap")!] = 10
+        answerability[AnswerabilityFeatures.names.firstIndex(of: "unknown_name")!] = unknownNameWeight
+        answerability[AnswerabilityFeatures.names.count] = -5
+        return EvidenceModel(rankerWeights: ranker, rerankWeights: ranker, answerabilityWeights: answerability,
+                             refusalThreshold: threshold, likelihoodCandidates: 0)
+    }
 
-        var strict = AnswerSettings()
-        strict.refusal.minimumSimilarity = 1.01
-        let gated = try AnswerEngine(retriever: retriever, generator: generator, settings: strict)
-            .ask("unrelated question about cooking pasta", options: AskOptions())
-        XCTAssertEqual(gated.answer, GroundedPrompt.noAnswer)
-        XCTAssertTrue(gated.sources.isEmpty)
+    func testAskQuotesTheBestUnitWithItsLinesOrRefuses() throws {
+        let retriever = try HybridRetriever(corpus: try makeCorpus(), embedder: HashingEmbedder())
+        var settings = AnswerSettings()
+        settings.evidenceModel = Self.overlapModel()
+        let engine = AnswerEngine(retriever: retriever, generator: ScriptedGenerator(reply: "unused"), settings: settings)
+        let result = try engine.ask("How does the memory of the KV cache grow?", options: AskOptions())
+        XCTAssertEqual(result.answer, "Its memory grows with context length and layers. [1]", "a hard-wrapped sentence is one unit")
+        XCTAssertEqual(result.origin, .extractive)
+        XCTAssertEqual(result.cited, [1])
+        XCTAssertEqual(result.sources.map(\.path), ["kv-cache.md"])
+        XCTAssertEqual(result.sources.map(\.startLine), [3])
+        XCTAssertEqual(result.sources.map(\.endLine), [4])
+        XCTAssertNotNil(result.evidence?.answerableProbability)
+
+        let refused = try engine.ask("unrelated question about cooking pasta", options: AskOptions())
+        XCTAssertEqual(refused.answer, GroundedPrompt.noAnswer)
+        XCTAssertEqual(refused.origin, .refusal)
+        XCTAssertTrue(refused.sources.isEmpty)
+        XCTAssertTrue(refused.routeReason.contains("P(answerable)"))
+    }
+
+    func testAShortAnswerIsShownOnlyWhenFaithfulToTheUnit() throws {
+        let retriever = try HybridRetriever(corpus: try makeCorpus(), embedder: HashingEmbedder())
+        var settings = AnswerSettings()
+        settings.evidenceModel = Self.overlapModel()
+        settings.shortAnswers = true
+        let faithful = AnswerEngine(retriever: retriever, generator: ScriptedGenerator(reply: "The memory grows with context length."),
+                                    settings: settings)
+        let stated = try faithful.ask("How does the memory of the KV cache grow?", options: AskOptions())
+        XCTAssertEqual(stated.answer, "The memory grows with context length. [1]")
+        XCTAssertEqual(stated.origin, .model)
+        let unfaithful = AnswerEngine(retriever: retriever, generator: ScriptedGenerator(reply: "The memory shrinks with context length."),
+                                      settings: settings)
+        let quoted = try unfaithful.ask("How does the memory of the KV cache grow?", options: AskOptions())
+        XCTAssertEqual(quoted.answer, "Its memory grows with context length and layers. [1]")
+        XCTAssertEqual(quoted.unsupportedSentence, "The memory shrinks with context length.")
     }
 
     func testLongQuestionIsTruncatedWithNotice() throws {
@@ -98,12 +131,12 @@ final class UnknownNameGateTests: XCTestCase {
             ("gqa.md", ["GQA shares keys and values across query heads of Llama models."]),
         ])
         var settings = AnswerSettings()
-        settings.refusal.minimumSimilarity = -1
+        settings.evidenceModel = RetrievalPipelineTests.overlapModel(unknownNameWeight: -20)
         let engine = AnswerEngine(retriever: try HybridRetriever(corpus: corpus, embedder: HashingEmbedder()),
                                   generator: ScriptedGenerator(reply: "It shares keys [1]."), settings: settings)
         let unknown = try engine.ask("How does the MI300X share keys across query heads?", options: AskOptions())
         XCTAssertEqual(unknown.answer, GroundedPrompt.noAnswer)
-        XCTAssertTrue(unknown.routeReason.contains("MI300X"))
+        XCTAssertEqual(unknown.evidence?.answerability.unknownName, 1)
         let known = try engine.ask("How does GQA share keys across query heads?", options: AskOptions())
         XCTAssertNotEqual(known.answer, GroundedPrompt.noAnswer)
     }

@@ -35,8 +35,13 @@ final class RouterTests: XCTestCase {
         XCTAssertEqual(decision.route, .rag)
     }
 
-    func testWeakEvidenceReadsTopDocumentsWhole() {
-        let decision = Router().decide(question: "something vague", forced: nil, requestedDocument: nil,
+    func testWeakEvidenceIsLeftToTheEvidenceModelUnlessConfigured() {
+        let unset = Router().decide(question: "something vague", forced: nil, requestedDocument: nil,
+                                    retrieval: retrieval(best: 0.3), documents: documents)
+        XCTAssertEqual(unset.route, .rag)
+        var settings = RouterSettings()
+        settings.weakEvidence = 0.38
+        let decision = Router(settings: settings).decide(question: "something vague", forced: nil, requestedDocument: nil,
                                        retrieval: retrieval(best: 0.3), documents: documents)
         XCTAssertEqual(decision.route, .long)
         XCTAssertEqual(decision.documents.map(\.id), [3, 1])

@@ -1,107 +1,208 @@
 import Foundation
 import Retrieval
 
-/// `rag eval answers FILE`: end-to-end answer checks (facts present, right source cited inline, right source
-/// listed, refusals).
+/// `rag eval answers FILE`: end-to-end answer checks per split — accepted answer stated, gold source cited,
+/// unanswerable questions refused, false refusals, median seconds. `--features OUT` also writes each question's
+/// evidence features for `rag eval fit-evidence`.
 enum AnswerEvaluation {
     struct Question: Decodable {
         let id: String
         let query: String
         let goldFiles: [String]
+        /// Accepted answers: any one of them makes the answer right.
+        let answers: [String]?
+        /// Older sets: every one of these must be in the answer.
         let expected: [String]?
         enum CodingKeys: String, CodingKey {
-            case id, query, expected
+            case id, query, answers, expected
             case goldFiles = "gold_files"
         }
+        var answerable: Bool { !goldFiles.isEmpty }
     }
 
     struct Outcome: Encodable {
         let id: String
+        let split: String
+        let answerable: Bool
         let answer: String
+        /// Answerable: states an accepted answer and is not a refusal. Unanswerable: refused.
         let correct: Bool
-        /// An inline `[n]` marker of the answer names a gold file.
+        /// The cited source is a gold file.
         let citesGold: Bool
-        /// The sources listed after the answer (the cited ones, else all used) include a gold file.
-        let listsGold: Bool
         let refused: Bool
-        let listed: [String]
+        let cited: [String]
         let origin: String
-        /// When the answer quotes evidence: the share of the question's words the quote holds.
-        let quoteCoverage: Double?
+        let answerability: Double?
         let route: String
         let seconds: Double
         enum CodingKeys: String, CodingKey {
-            case id, answer, correct, refused, origin, route, seconds, listed
+            case id, split, answerable, answer, correct, refused, cited, origin, answerability, route, seconds
             case citesGold = "cites_gold"
-            case quoteCoverage = "quote_coverage"
-            case listsGold = "lists_gold"
         }
+    }
+
+    struct SplitReport: Encodable {
+        let split: String
+        let answerable: Int
+        let correct: Int
+        let correctCitingGold: Int
+        let unanswerable: Int
+        let refused: Int
+        let falseRefusals: Int
+        let medianSeconds: Double
+        enum CodingKeys: String, CodingKey {
+            case split, answerable, correct, unanswerable, refused
+            case correctCitingGold = "correct_citing_gold"
+            case falseRefusals = "false_refusals"
+            case medianSeconds = "median_seconds"
+        }
+    }
+
+    struct Report: Encodable {
+        let file: String
+        let splits: [SplitReport]
+        let questions: [Outcome]
     }
 
     static func run(_ invocation: Invocation) throws {
-        let path = invocation.arguments.positionals[1]
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw CommandFailure(message: "cannot read question file \(path): check the path")
-        }
-        let questions = try String(decoding: data, as: UTF8.self).split(separator: "\n").enumerated().map { number, line in
-            do { return try JSONDecoder().decode(Question.self, from: Data(line.utf8)) } catch {
-                throw CommandFailure(message: "\(path):\(number + 1): not a question line {\"id\", \"query\", \"gold_files\", \"expected\"}")
-            }
+        let arguments = invocation.arguments
+        let path = arguments.positionals[1]
+        let splitName = try arguments.choice("split", from: ["dev", "test", "all"], default: "all")
+        let questions = try load(path).filter { splitName == "all" || EvaluationSplit.of(id: $0.id).rawValue == splitName }
+        guard !questions.isEmpty else { throw CommandFailure(message: "\(path) holds no questions of the \(splitName) split") }
+        let featuresPath = arguments.string("features")
+        if featuresPath != nil, splitName != "dev" {
+            throw UsageError(message: "--features writes what the fit reads: only with --split dev", command: "eval")
         }
         let engine = AnswerEngine(retriever: try Services.openRetriever(invocation),
                                   generator: try Services.makeGenerator(invocation, needed: true),
-                                  settings: try settings(invocation.arguments))
+                                  settings: try AskCommand.answerSettings(arguments))
+        var options = AskOptions()
+        options.likelihoodCandidates = try arguments.int("likelihood", default: nil, range: 0...100)
         var outcomes: [Outcome] = []
-        for question in questions {
+        var examples: [String] = []
+        for (number, question) in questions.enumerated() {
             let start = DispatchTime.now()
-            let result = try engine.ask(question.query, options: AskOptions())
-            let answer = result.answer.lowercased()
-            let refused = answer.contains("documents don't say") || answer.contains("documents do not say")
-            let listed = AnswerJSON.listedSources(result).map(\.path)
+            let result = try engine.ask(question.query, options: options)
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+            let refused = result.origin == .refusal
             let cited = result.cited.compactMap { n in result.sources.first { $0.number == n }?.path }
             let gold = Set(question.goldFiles)
-            let correct = question.goldFiles.isEmpty
-                ? refused
-                : !refused && (question.expected ?? []).allSatisfy { answer.contains($0.lowercased()) }
-            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
-            let outcome = Outcome(id: question.id, answer: result.answer, correct: correct,
-                                  citesGold: !gold.isDisjoint(with: cited), listsGold: !gold.isDisjoint(with: listed),
-                                  refused: refused, listed: listed, origin: result.origin.rawValue,
-                                  quoteCoverage: result.quoteCoverage, route: result.route,
-                                  seconds: seconds)
+            let states = AcceptedAnswers.matches(result.answer, accepted: question.answers ?? [], required: question.expected ?? [])
+            let correct = question.answerable ? !refused && states : refused
+            let outcome = Outcome(id: question.id, split: EvaluationSplit.of(id: question.id).rawValue,
+                                  answerable: question.answerable, answer: result.answer, correct: correct,
+                                  citesGold: !gold.isDisjoint(with: cited), refused: refused, cited: cited,
+                                  origin: result.origin.rawValue, answerability: result.evidence?.answerableProbability,
+                                  route: result.route, seconds: seconds)
             outcomes.append(outcome)
-            let verdict = question.goldFiles.isEmpty
-                ? (refused ? "refused" : "answered")
-                : "\(correct ? "correct" : "wrong"), \(outcome.citesGold ? "cites gold" : outcome.listsGold ? "lists gold" : "misses gold")"
-            invocation.console.info("\(question.id): \(verdict) [\(result.origin.rawValue)] — \(result.answer.prefix(160))")
+            if featuresPath != nil, let selection = result.evidence {
+                examples.append(try example(question, selection))
+            }
+            let verdict = question.answerable
+                ? "\(correct ? "right" : refused ? "refused" : "wrong")\(outcome.citesGold ? ", cites gold" : "")"
+                : (refused ? "refused" : "answered")
+            invocation.console.info("[\(number + 1)/\(questions.count)] \(question.id): \(verdict) — \(result.answer.prefix(140))")
         }
-        let answerable = questions.filter { !$0.goldFiles.isEmpty }.count
-        let cites = outcomes.filter(\.citesGold).count, lists = outcomes.filter(\.listsGold).count
-        let refused = outcomes.filter(\.refused).count
-        if invocation.arguments.flag("json") {
+        if let featuresPath {
+            try (examples.joined(separator: "\n") + "\n").write(toFile: featuresPath, atomically: true, encoding: .utf8)
+        }
+        let splits = (splitName == "all" ? ["dev", "test"] : [splitName]).map { name in
+            summarize(name, outcomes.filter { $0.split == name })
+        }
+        if arguments.flag("json") {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes, .prettyPrinted]
-            invocation.console.result(String(decoding: try encoder.encode(outcomes), as: UTF8.self))
-        } else {
-            var summary = "\(questions.count) questions"
-            if answerable > 0 {
-                let answeredCorrectly = outcomes.filter { $0.correct && !$0.refused }.count
-                summary += "; answerable \(answerable): \(answeredCorrectly) correct, \(cites) cite a gold note inline, \(lists) list one"
-            }
-            summary += "; \(refused) refused"
-            invocation.console.result(summary)
+            let report = Report(file: path, splits: splits, questions: outcomes)
+            invocation.console.result(String(decoding: try encoder.encode(report), as: UTF8.self))
+            return
+        }
+        invocation.console.result("\(path)")
+        invocation.console.result("split  answerable  correct  +gold cited  unanswerable  refused  false refusals  median s")
+        for row in splits {
+            invocation.console.result(String(format: "%-5@  %10d  %7d  %11d  %12d  %7d  %14d  %8.2f", row.split as NSString,
+                                             row.answerable, row.correct, row.correctCitingGold, row.unanswerable, row.refused,
+                                             row.falseRefusals, row.medianSeconds))
         }
     }
 
-    /// `rag ask`'s settings with the measurement knobs of `eval answers`.
-    static func settings(_ arguments: ParsedArguments) throws -> AnswerSettings {
-        var settings = try AskCommand.answerSettings(arguments)
-        if arguments.flag("no-support-check") { settings.grounding.checkSupport = false }
-        if let threshold = try arguments.double("support-threshold") { settings.grounding.supportThreshold = threshold }
-        if let quoted = try arguments.int("quote", default: nil, range: 1...10) { settings.grounding.extractiveSentences = quoted }
-        if let similarity = try arguments.double("min-similarity") { settings.refusal.minimumSimilarity = similarity }
-        if let similarity = try arguments.double("weak-similarity") { settings.refusal.weakSimilarity = similarity }
-        if let coverage = try arguments.double("quote-coverage") { settings.grounding.minimumQuoteCoverage = coverage }
-        return settings
+    static func summarize(_ split: String, _ outcomes: [Outcome]) -> SplitReport {
+        let answerable = outcomes.filter(\.answerable)
+        let unanswerable = outcomes.filter { !$0.answerable }
+        let times = outcomes.map(\.seconds).sorted()
+        let median = times.isEmpty ? 0 : (times.count % 2 == 1 ? times[times.count / 2]
+                                          : (times[times.count / 2 - 1] + times[times.count / 2]) / 2)
+        return SplitReport(split: split, answerable: answerable.count, correct: answerable.filter(\.correct).count,
+                           correctCitingGold: answerable.filter { $0.correct && $0.citesGold }.count,
+                           unanswerable: unanswerable.count, refused: unanswerable.filter(\.refused).count,
+                           falseRefusals: answerable.filter(\.refused).count, medianSeconds: median)
+    }
+
+    /// The fit's view of one question: each candidate unit's features, labelled by whether it states an accepted
+    /// answer and comes from a gold file.
+    static func example(_ question: Question, _ selection: EvidenceSelection) throws -> String {
+        let gold = Set(question.goldFiles)
+        let labels = selection.candidates.map { candidate in
+            gold.contains(candidate.unit.path)
+                && AcceptedAnswers.matches(candidate.unit.text, accepted: question.answers ?? [], required: question.expected ?? [])
+        }
+        let example = EvidenceExample(id: question.id, answerable: question.answerable,
+                                      units: selection.candidates.map(\.features.vector), labels: labels,
+                                      hasLikelihood: selection.hasLikelihood,
+                                      bestChunkCosine: selection.answerability.bestChunkCosine,
+                                      retrievedOverlap: selection.answerability.retrievedOverlap,
+                                      missingRare: selection.answerability.missingRare,
+                                      unknownName: selection.answerability.unknownName)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(example), as: UTF8.self)
+    }
+
+    static func load(_ path: String) throws -> [Question] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw CommandFailure(message: "cannot read question file \(path): check the path")
+        }
+        return try String(decoding: data, as: UTF8.self).split(separator: "\n").enumerated().compactMap { number, line in
+            if line.trimmingCharacters(in: .whitespaces).isEmpty { return nil }
+            do { return try JSONDecoder().decode(Question.self, from: Data(line.utf8)) } catch {
+                throw CommandFailure(message: "\(path):\(number + 1): not a question line {\"id\", \"query\", \"gold_files\", \"answers\"}")
+            }
+        }
+    }
+}
+
+/// `rag eval fit-evidence FEATURES.jsonl...`: fits `EvidenceModel` on dev features and prints it.
+enum EvidenceFitCommand {
+    static func run(_ invocation: Invocation) throws {
+        let files = Array(invocation.arguments.positionals.dropFirst())
+        guard !files.isEmpty else { throw UsageError(message: "give the feature files written by 'eval answers --features'", command: "eval") }
+        var examples: [EvidenceExample] = []
+        for file in files {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw CommandFailure(message: "cannot read feature file \(file): check the path")
+            }
+            for (number, line) in String(decoding: data, as: UTF8.self).split(separator: "\n").enumerated() {
+                do { examples.append(try JSONDecoder().decode(EvidenceExample.self, from: Data(line.utf8))) } catch {
+                    throw CommandFailure(message: "\(file):\(number + 1): not a feature line (write them with 'rag eval answers --features')")
+                }
+            }
+        }
+        let candidates = try invocation.arguments.int("likelihood", default: 0, range: 0...100)!
+        let report = EvidenceFit.fit(examples, likelihoodIndex: EvidenceFeatures.names.firstIndex(of: "query_likelihood")!,
+                                     likelihoodCandidates: candidates)
+        func list(_ values: [Double]) -> String { "[" + values.map { String(format: "%.4f", $0) }.joined(separator: ", ") + "]" }
+        let m = report.model
+        invocation.console.result("""
+            // \(examples.count) dev questions: \(report.answerable) answerable (\(report.reachable) with the answer among the candidates, \
+            \(report.topCorrect) ranked first), \(report.unanswerable) unanswerable; at the threshold: \(report.answeredRight) answered \
+            right, \(report.refusedRight) refused right, \(report.falseRefusals) false refusals.
+            // features: \(EvidenceFeatures.names.joined(separator: ", ")); answerability: \(AnswerabilityFeatures.names.joined(separator: ", ")), bias
+            public static let fitted = EvidenceModel(
+                rankerWeights: \(list(m.rankerWeights)),
+                rerankWeights: \(list(m.rerankWeights)),
+                answerabilityWeights: \(list(m.answerabilityWeights)),
+                refusalThreshold: \(String(format: "%.4f", m.refusalThreshold)),
+                likelihoodCandidates: \(m.likelihoodCandidates))
+            """)
     }
 }

@@ -17,7 +17,7 @@ enum AskCommand {
             OptionSpec("route", value: "ROUTE", help: "rag | document | long | auto (default auto)"),
             OptionSpec("doc", value: "PATH", help: "answer from this whole document (path as 'rag status' lists it)"),
             OptionSpec("explain", help: "print the route taken and why (stderr)"),
-            OptionSpec("evidence", value: "N", help: "sentences of evidence given to the generator (0 = whole sources; default 4)"),
+            OptionSpec("short-answer", help: "let the model restate the evidence in one sentence (shown only when faithful to it)"),
         ] + GeneratorOptions.attentionSpecs,
         positionals: 1...1,
         details: """
@@ -76,7 +76,7 @@ enum AskCommand {
 
     static func answerSettings(_ arguments: ParsedArguments) throws -> AnswerSettings {
         var settings = AnswerSettings()
-        settings.evidenceSentences = try arguments.int("evidence", default: settings.evidenceSentences, range: 0...100)!
+        if arguments.flag("short-answer") { settings.shortAnswers = true }
         return settings
     }
 
@@ -167,6 +167,22 @@ enum AnswerJSON {
         }
     }
 
+    /// The refusal decision of the rag route: P(answerable), the threshold, and the unit it came from.
+    struct Answerability: Encodable {
+        let score: Double
+        let threshold: Double
+        let refused: Bool
+        let path: String?
+        let startLine: Int?
+        let endLine: Int?
+        let unit: String?
+        enum CodingKeys: String, CodingKey {
+            case score, threshold, refused, path, unit
+            case startLine = "start_line"
+            case endLine = "end_line"
+        }
+    }
+
     struct Answer: Encodable {
         let question: String
         let answer: String
@@ -177,11 +193,12 @@ enum AnswerJSON {
         let route: String
         let routeReason: String
         let evidence: Evidence?
+        let answerability: Answerability?
         let timings: Timings
         let tokens: Tokens
         let notices: [String]
         enum CodingKeys: String, CodingKey {
-            case question, answer, origin, sources, route, evidence, timings, tokens, notices
+            case question, answer, origin, sources, route, evidence, answerability, timings, tokens, notices
             case routeReason = "route_reason"
             case unsupportedSentence = "unsupported_sentence"
         }
@@ -194,11 +211,19 @@ enum AnswerJSON {
                    heading: source.heading, score: source.score, cited: result.cited.contains(source.number))
         }
         let t = result.timings
-        let evidence = result.answerability.map { Evidence(similarity: $0.similarity, coverage: $0.coverage, missing: $0.missing,
-                                                        quoteCoverage: result.quoteCoverage) }
+        let evidence = result.evidence.map { selection in
+            Evidence(similarity: selection.answerability.bestChunkCosine, coverage: selection.answerability.retrievedOverlap,
+                     missing: selection.missingTerms, quoteCoverage: selection.best?.features.overlap)
+        }
+        let answerability = result.evidence.map { selection in
+            Answerability(score: selection.answerableProbability, threshold: selection.threshold,
+                          refused: result.verdict?.isRefusal ?? false, path: selection.best?.unit.path,
+                          startLine: selection.best?.unit.startLine, endLine: selection.best?.unit.endLine,
+                          unit: selection.best?.unit.text)
+        }
         return Answer(question: result.question, answer: result.answer, origin: result.origin.rawValue,
                       unsupportedSentence: result.unsupportedSentence, sources: sources, route: result.route,
-                      routeReason: result.routeReason, evidence: evidence,
+                      routeReason: result.routeReason, evidence: evidence, answerability: answerability,
                       timings: Timings(embedding: t.embedMs, retrieval: t.retrievalMs, prefill: t.prefillMs, decode: t.decodeMs,
                                        firstToken: t.firstTokenMs),
                       tokens: Tokens(prompt: result.promptTokens, generated: result.generatedTokens), notices: result.notices)

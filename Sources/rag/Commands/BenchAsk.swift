@@ -96,24 +96,19 @@ enum BenchAsk {
         invocation.console.info("answering over 20,000 chunks with a 1,500-token context")
         let generator = try Services.makeGenerator(invocation, needed: true)
         let retriever = try HybridRetriever(corpus: answerCorpus!, embedder: embedder)
-        var settings = AnswerSettings()
-        settings.evidenceSentences = 0      // the whole 1,500-token context goes to the model
-        settings.refusal.minimumSimilarity = -1  // random vectors carry no evidence; never gate here
-        settings.refusal.weakSimilarity = -1
-        settings.grounding.checkSupport = false  // time the whole 32 tokens
-        settings.router.weakEvidence = -1
-        let engine = AnswerEngine(retriever: retriever, generator: generator, settings: settings)
-        var options = AskOptions()
-        options.k = 24
-        options.budget = 1500
-        options.generation.maxTokens = 32
-        options.route = .rag
-        let result = try engine.ask(questions[1], options: options)
-        let contextTokens = result.sources.map { generator.countTokens(ContextPacker.render($0)) }.reduce(0, +)
-        let t = result.timings
-        let answer = Answer(chunks: 20_000, contextTokens: contextTokens, promptTokens: result.promptTokens,
-                            embeddingMs: t.embedMs, searchMs: t.retrievalMs, prefillMs: t.prefillMs,
-                            firstTokenMs: t.firstTokenMs ?? 0, decodeMs: t.decodeMs, decodeTokens: result.generatedTokens)
+        // The reading routes' prompt: the retrieved sources packed into 1,500 tokens, 32 tokens generated.
+        let retrieval = try retriever.search(questions[1], k: 24)
+        let context = ContextPacker(budget: 1500, countTokens: generator.countTokens).pack(retrieval.chunks)
+        var generation = GenerationOptions()
+        generation.maxTokens = 32
+        let outcome = try generator.generate(GroundedPrompt.messages(question: questions[1], context: context),
+                                             options: generation, onText: { _ in true })
+        let contextTokens = context.sources.map { generator.countTokens(ContextPacker.render($0)) }.reduce(0, +)
+        let embedMs = retrieval.embedSeconds * 1000, searchMs = retrieval.searchSeconds * 1000
+        let answer = Answer(chunks: 20_000, contextTokens: contextTokens, promptTokens: outcome.promptTokens,
+                            embeddingMs: embedMs, searchMs: searchMs, prefillMs: outcome.prefillSeconds * 1000,
+                            firstTokenMs: (outcome.firstTokenSeconds ?? 0) * 1000 + embedMs + searchMs,
+                            decodeMs: outcome.decodeSeconds * 1000, decodeTokens: outcome.generatedTokens)
         let report = Report(retrieval: scales, answer: answer, threads: ComputeThreads.defaultCount,
                             note: "synthetic vectors; texts from \((file as NSString).lastPathComponent); medians over \(questions.count) queries")
         let encoder = JSONEncoder()
@@ -165,6 +160,16 @@ final class SyntheticCorpus: RetrievalCorpus {
     func loadVectors() throws -> VectorMatrix { matrix }
     func chunks(ids: [Int64]) throws -> [Int64: ChunkRecord] { Dictionary(uniqueKeysWithValues: ids.map { ($0, record($0)) }) }
     func neighbours(of chunk: ChunkRecord) throws -> [ChunkRecord] { [] }
+    func termStatistics(_ terms: [String]) throws -> TermStatistics {
+        let query = try fts.prepare("SELECT count(*) FROM chunk_text WHERE chunk_text MATCH ?")
+        var frequencies: [String: Int] = [:]
+        for term in Set(terms) {
+            query.reset()
+            query.bind(1, "\"" + term.replacingOccurrences(of: "\"", with: "\"\"") + "\"")
+            frequencies[term] = try query.step() ? Int(query.int64(0)) : 0
+        }
+        return TermStatistics(chunks: matrix.count, frequencies: frequencies)
+    }
     func documents() throws -> [DocumentRef] { [] }
     func documentChunks(documentId: Int64) throws -> [ChunkRecord] { [record(documentId)] }
 

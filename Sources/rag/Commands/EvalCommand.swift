@@ -6,30 +6,30 @@ enum EvalCommand {
     static let spec = CommandSpec(
         name: "eval",
         summary: "evaluate retrieval quality on a query set",
-        usage: ["eval retrieval QUERIES.jsonl [--k 10] [--json]", "eval answers QUESTIONS.jsonl [--json]"],
+        usage: ["eval retrieval QUERIES.jsonl [--k 10] [--json]",
+                "eval answers QUESTIONS.jsonl [--split dev|test|all] [--features OUT.jsonl] [--json]",
+                "eval fit-evidence FEATURES.jsonl... [--likelihood N]"],
         options: [
             OptionSpec("k", short: "k", value: "N", help: "cut-off for the file ranking (default 10)"),
             OptionSpec("json", help: "print JSON (per mode and per query)"),
             OptionSpec("dense-weight", value: "W", help: "weight of the dense score in hybrid fusion (default: built-in)"),
             OptionSpec("sweep", help: "also report hybrid for dense weights 0.0, 0.1, …, 1.0"),
             OptionSpec("mmr-lambda", value: "L", help: "MMR relevance weight in hybrid (1 = no diversification; default: built-in)"),
-            OptionSpec("evidence", value: "N", help: "answers: sentences of evidence given to the generator (0 = whole sources)"),
-            OptionSpec("no-support-check", help: "answers: show the model's answer whole (citations only, no cut or extractive fallback)"),
-            OptionSpec("support-threshold", value: "S", help: "answers: share of a sentence's terms a source must hold to be cited (default: built-in)"),
-            OptionSpec("quote", value: "N", help: "answers: evidence sentences quoted by the extractive fallback (default 1)"),
-            OptionSpec("min-similarity", value: "S", help: "answers: refuse below this best similarity (default: built-in)"),
-            OptionSpec("weak-similarity", value: "S", help: "answers: below this similarity refuse unless the passages hold every question word (default: built-in)"),
-            OptionSpec("quote-coverage", value: "C", help: "answers: the extractive fallback refuses when its sentence holds less of the question (default: built-in)"),
+            OptionSpec("split", value: "SPLIT", help: "answers: dev | test | all (default all; split by a stable hash of the id)"),
+            OptionSpec("features", value: "OUT", help: "answers (dev only): write each question's evidence features for fit-evidence"),
+            OptionSpec("short-answer", help: "answers: let the model restate the evidence (shown when faithful)"),
+            OptionSpec("likelihood", value: "N", help: "answers, fit-evidence: units scored by the generator's query likelihood"),
         ],
-        positionals: 2...2,
+        positionals: 2...64,
         details: """
             Each line of QUERIES.jsonl: {"id", "query", "gold_files": [paths relative to the ingested root]}.
             Files are ranked by their first appearance among the retrieved chunks; relevance is binary.
             Queries with no gold file are not scored; their best similarity is reported (it calibrates the
             no-answer gate of 'rag ask').
-            'eval answers' runs 'rag ask' on each line ({"id", "query", "gold_files", "expected": [strings]}) and
-            checks that the answer contains every expected string, that an inline [n] marker cites a gold file and
-            that the listed sources include one; a line without gold files must be answered "The documents don't say."
+            'eval answers' runs 'rag ask' on each line ({"id", "query", "gold_files", "answers": [accepted strings]}) and
+            checks that the answer states one accepted answer and cites a gold file; a line without gold files must be
+            answered "The documents don't say.". Reported per split (dev/test by a stable hash of the id).
+            'eval fit-evidence' fits the evidence ranker and the refusal threshold on dev features (scripts/fit-evidence).
             """,
         run: run)
 
@@ -77,6 +77,7 @@ enum EvalCommand {
     static func run(_ invocation: Invocation) throws {
         let arguments = invocation.arguments
         if arguments.positionals[0] == "answers" { return try AnswerEvaluation.run(invocation) }
+        if arguments.positionals[0] == "fit-evidence" { return try EvidenceFitCommand.run(invocation) }
         guard arguments.positionals[0] == "retrieval" else {
             throw UsageError(message: "unknown evaluation '\(arguments.positionals[0])' (expected: retrieval or answers)", command: "eval")
         }
