@@ -19,17 +19,17 @@ public struct EvidenceFeatures: Sendable, Codable, Equatable {
     public var novelty: Double
     /// log(1 + words of the unit).
     public var length: Double
-    /// 1 for a unit of two sentences (`EvidenceUnit.span`).
-    public var pair: Double
+    /// Sentences the unit joins beyond the first (`EvidenceUnit.span` − 1).
+    public var span: Double
     /// The generator's mean log-likelihood of the question given the unit, minus that given no passage
     /// (query likelihood, Sachan et al. 2022); 0 when not computed.
     public var queryLikelihood: Double
 
     public static let names = ["cosine", "overlap", "context_overlap", "chunk_cosine", "chunk_rank", "number_answer",
-                               "novelty", "length", "pair", "query_likelihood"]
+                               "novelty", "length", "span", "query_likelihood"]
 
     public var vector: [Double] {
-        [cosine, overlap, contextOverlap, chunkCosine, chunkRank, numberAnswer, novelty, length, pair, queryLikelihood]
+        [cosine, overlap, contextOverlap, chunkCosine, chunkRank, numberAnswer, novelty, length, span, queryLikelihood]
     }
 
     public init(unit: EvidenceUnit, question: QuestionAnalysis, questionTerms: Set<String>, cosine: Double) {
@@ -45,7 +45,7 @@ public struct EvidenceFeatures: Sendable, Codable, Equatable {
         numberAnswer = question.expectsNumber && newNumber ? 1 : 0
         novelty = unitTerms.isEmpty ? 0 : Double(unitTerms.filter { !questionTerms.contains($0) }.count) / Double(unitTerms.count)
         length = log(1 + Double(unit.text.split(separator: " ").count))
-        pair = unit.span == 2 ? 1 : 0
+        span = Double(unit.span - 1)
         queryLikelihood = 0
     }
 }

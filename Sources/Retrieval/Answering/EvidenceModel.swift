@@ -49,7 +49,7 @@ public struct EvidenceModel: Sendable, Codable, Equatable {
 
     /// Fitted by `scripts/fit-evidence` on the dev split (186 questions over four corpora):
     /// 186 dev questions: 148 answerable (138 with the answer among the candidates, 94 ranked first), 38 unanswerable; at the threshold: 89 answered right, 23 refused right, 14 false refusals.
-    /// features: cosine, overlap, context_overlap, chunk_cosine, chunk_rank, number_answer, novelty, length, pair, query_likelihood; answerability: top_score, top_share, top_overlap, top_cosine, best_chunk_cosine, retrieved_overlap, missing_rare, unknown_name, bias
+    /// features: cosine, overlap, context_overlap, chunk_cosine, chunk_rank, number_answer, novelty, length, span, query_likelihood; answerability: top_score, top_share, top_overlap, top_cosine, best_chunk_cosine, retrieved_overlap, missing_rare, unknown_name, bias
     public static let fitted = EvidenceModel(
         rankerWeights: [2.0160, 2.5112, 2.6510, 0.3678, 1.3959, 0.5354, -0.8376, 0.6341, 1.1225, 0.0000],
         rerankWeights: [2.0160, 2.5112, 2.6510, 0.3678, 1.3959, 0.5354, -0.8376, 0.6341, 1.1225, 0.0000],

