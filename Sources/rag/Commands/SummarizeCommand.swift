@@ -11,14 +11,15 @@ enum SummarizeCommand {
         usage: ["summarize [--words N] [--json] PATH"],
         options: [
             OptionSpec("words", value: "N", help: "word budget of the summary (default 200)"),
-            OptionSpec("json", help: "print one JSON object: sentences with their lines, sources, words, seconds"),
+            OptionSpec("json", help: "print one JSON object: summary, sentences (n, text, lines, heading), sources, words, seconds"),
         ],
         positionals: 1...1,
         details: """
             PATH is an indexed document: its path as 'rag status' lists it under its root, its absolute path,
             or a file name that only one document has. The summary is the document's own sentences that best
-            cover it (sentence embeddings, the first sentence of each section favoured), in document order,
-            each with an [n] marker; the sources list gives [n] path:start-end. Nothing is generated.
+            cover it (MMR over sentence embeddings; early sentences of a section, figures and names favoured),
+            in document order, each with an [n] marker; the sources list gives [n] path:start-end.
+            Nothing is generated: the summary cannot loop or say what the document does not.
             """,
         run: run)
 
@@ -83,16 +84,31 @@ enum SummaryJSON {
         }
     }
 
+    struct Source: Encodable {
+        let n: Int
+        let path: String
+        let startLine: Int
+        let endLine: Int
+        let heading: String
+        enum CodingKeys: String, CodingKey {
+            case n, path, heading
+            case startLine = "start_line"
+            case endLine = "end_line"
+        }
+    }
+
     struct Payload: Encodable {
         let path: String
         let summary: String
         let sentences: [Sentence]
+        let sources: [Source]
         let words: Int
         let seconds: Double
     }
 
     static func encode(_ summary: DocumentSummary, document: DocumentRef) throws -> String {
-        let numbers = summary.citations.numbers
+        let (citedSources, numbers) = summary.citations
+        let sources = citedSources.map { Source(n: $0.number, path: $0.path, startLine: $0.startLine, endLine: $0.endLine, heading: $0.heading) }
         let sentences = zip(summary.sentences, numbers).map { sentence, n in
             Sentence(n: n, text: sentence.text, path: sentence.path, startLine: sentence.startLine, endLine: sentence.endLine,
                      heading: sentence.heading)
@@ -100,7 +116,7 @@ enum SummaryJSON {
         let text = zip(summary.sentences, numbers).map { "\($0.text) [\($1)]" }.joined(separator: " ")
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let payload = Payload(path: document.path, summary: text, sentences: sentences, words: summary.words,
+        let payload = Payload(path: document.path, summary: text, sentences: sentences, sources: sources, words: summary.words,
                               seconds: (summary.seconds * 1000).rounded() / 1000)
         return String(decoding: try encoder.encode(payload), as: UTF8.self)
     }
