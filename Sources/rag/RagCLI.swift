@@ -17,6 +17,7 @@ enum RagCLI {
     static let commands: [CommandSpec] = [
         IngestCommand.spec,
         AskCommand.spec,
+        SummarizeCommand.spec,
         ChatCommand.spec,
         SearchCommand.spec,
         StatusCommand.spec,
