@@ -24,6 +24,8 @@ public struct AnswerSettings: Sendable {
     public var maxQuestionTokens = 256
     public var router = RouterSettings()
     public var longContext = LongContextSettings()
+    /// Word budget of a document summary (the `document` route when the question asks for a summary).
+    public var summaryWords = 200
     /// Let the generator state the answer in one sentence from the chosen unit (shown only when faithful to it).
     public var shortAnswers = false
     /// The fitted evidence ranker and refusal decision.
@@ -119,6 +121,10 @@ public final class AnswerEngine {
             try answerFromEvidence(question, retrieval: retrieval, options: options, into: &result)
             _ = onText(result.answer)
             return result
+        case .document where decision.asksForSummary:
+            try answerBySummary(decision.documents, into: &result)
+            _ = onText(result.answer)
+            return result
         case .document, .long:
             return try answerByReading(question, retrieval: retrieval, decision: decision, options: options, history: history,
                                        summary: summary, result: result, progress: progress, onText: onText)
@@ -204,6 +210,32 @@ public final class AnswerEngine {
             return nil
         }
         return claim
+    }
+
+    /// A question about a whole document: its extractive summary (sentences of the document, each cited).
+    func answerBySummary(_ documents: [DocumentRef], into result: inout AskResult) throws {
+        guard let document = documents.first else { throw RetrievalError.emptyIndex }
+        let chunks = try retriever.corpus.documentChunks(documentId: document.id)
+        let summary = try ExtractiveSummarizer(embedder: retriever.embedder).summarize(chunks: chunks, words: settings.summaryWords)
+        guard !summary.sentences.isEmpty else {
+            result.answer = "\(document.path) holds no text to summarize."
+            result.origin = .refusal
+            return
+        }
+        var sources: [ContextSource] = []
+        var answer: [String] = []
+        for sentence in summary.sentences {
+            sources.append(ContextSource(number: sources.count + 1, path: sentence.path, rootPath: document.rootPath,
+                                         heading: sentence.heading, startLine: sentence.startLine, endLine: sentence.endLine,
+                                         text: sentence.text, score: 1, chunkIds: [], documentId: document.id))
+            answer.append(CitationMarkers.appending([sources.count], to: sentence.text))
+        }
+        result.sources = sources
+        result.cited = sources.map(\.number)
+        result.answer = answer.joined(separator: " ")
+        result.origin = .extractive
+        result.notices.append(String(format: "extractive summary: %d sentences of the document, %d words", summary.sentences.count,
+                                     summary.words))
     }
 
     /// The reading routes: the whole document(s) in the prompt, the model's answer checked sentence by sentence.

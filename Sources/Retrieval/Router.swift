@@ -15,6 +15,8 @@ public struct RouteDecision: Sendable, Equatable {
     public var reason: String
     /// Documents to read whole (document and long routes).
     public var documents: [DocumentRef]
+    /// The question asks about the document as a whole (a summary, an overview): answered by its extractive summary.
+    public var asksForSummary = false
 }
 
 /// Thresholds of the router; chosen by measurement on `eval/` (benchmarks/retrieval.md).
@@ -49,12 +51,15 @@ public struct Router: Sendable {
     ///   - requestedDocument: `--doc PATH`, already resolved to a document.
     public func decide(question: String, forced: Route?, requestedDocument: DocumentRef?,
                        retrieval: RetrievalResult?, documents: [DocumentRef]) -> RouteDecision {
-        if let requestedDocument {
-            return RouteDecision(route: .document, reason: "--doc \(requestedDocument.path) asks for that document", documents: [requestedDocument])
-        }
         let named = Self.namedDocuments(in: question, among: documents)
         let lower = question.lowercased()
         let cue = Self.wholeDocumentCues.first { lower.contains($0) }
+        if let requestedDocument {
+            var decision = RouteDecision(route: .document, reason: "--doc \(requestedDocument.path) asks for that document",
+                                         documents: [requestedDocument])
+            decision.asksForSummary = cue != nil
+            return decision
+        }
 
         if let forced {
             switch forced {
@@ -69,7 +74,10 @@ public struct Router: Sendable {
             }
         }
         if let cue, let document = named.first {
-            return RouteDecision(route: .document, reason: "the question asks for \"\(cue)\" of the document \(document.path)", documents: [document])
+            var decision = RouteDecision(route: .document, reason: "the question asks for \"\(cue)\" of the document \(document.path)",
+                                         documents: [document])
+            decision.asksForSummary = true
+            return decision
         }
         if let retrieval, let weak = settings.weakEvidence, retrieval.bestDenseScore < weak {
             let reason = "retrieval evidence is weak (best similarity \(format(retrieval.bestDenseScore)) < \(format(weak))): reading the best-matching documents whole"

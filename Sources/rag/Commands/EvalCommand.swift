@@ -8,7 +8,8 @@ enum EvalCommand {
         summary: "evaluate retrieval quality on a query set",
         usage: ["eval retrieval QUERIES.jsonl [--k 10] [--json]",
                 "eval answers QUESTIONS.jsonl [--split dev|test|all] [--features OUT.jsonl] [--json]",
-                "eval fit-evidence FEATURES.jsonl... [--likelihood N]"],
+                "eval fit-evidence FEATURES.jsonl... [--likelihood N]",
+                "eval summaries DOCUMENTS.jsonl [--split dev|test|all] [--words N] [--json]"],
         options: [
             OptionSpec("k", short: "k", value: "N", help: "cut-off for the file ranking (default 10)"),
             OptionSpec("json", help: "print JSON (per mode and per query)"),
@@ -17,6 +18,7 @@ enum EvalCommand {
             OptionSpec("mmr-lambda", value: "L", help: "MMR relevance weight in hybrid (1 = no diversification; default: built-in)"),
             OptionSpec("split", value: "SPLIT", help: "answers: dev | test | all (default all; split by a stable hash of the id)"),
             OptionSpec("features", value: "OUT", help: "answers (dev only): write each question's evidence features for fit-evidence"),
+            OptionSpec("words", value: "N", help: "summaries: word budget of each summary (default 200)"),
             OptionSpec("short-answer", help: "answers: let the model restate the evidence (shown when faithful)"),
             OptionSpec("likelihood", value: "N", help: "answers, fit-evidence: units scored by the generator's query likelihood"),
         ],
@@ -78,8 +80,9 @@ enum EvalCommand {
         let arguments = invocation.arguments
         if arguments.positionals[0] == "answers" { return try AnswerEvaluation.run(invocation) }
         if arguments.positionals[0] == "fit-evidence" { return try EvidenceFitCommand.run(invocation) }
+        if arguments.positionals[0] == "summaries" { return try SummaryEvaluation.run(invocation) }
         guard arguments.positionals[0] == "retrieval" else {
-            throw UsageError(message: "unknown evaluation '\(arguments.positionals[0])' (expected: retrieval or answers)", command: "eval")
+            throw UsageError(message: "unknown evaluation '\(arguments.positionals[0])' (expected: retrieval, answers, fit-evidence or summaries)", command: "eval")
         }
         let k = try arguments.int("k", default: 10, range: 1...100)!
         let queries = try loadQueries(arguments.positionals[1])
