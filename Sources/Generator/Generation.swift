@@ -106,7 +106,7 @@ public final class TextGeneration {
         var reason = StopReason.maxTokens
         var stopToken: Int32?
         while generated.count < maxTokens {
-            let next = sampler.sample(scratch.lastLogits, history: history[...])
+            let next = sampler.sample(scratch.lastLogits, history: history[...], generated: generated[...])
             if options.stopTokens.contains(next) {
                 reason = .stopToken
                 stopToken = next

@@ -44,6 +44,7 @@ final class LocalGenerator: TextGenerator, LikelihoodScoring {
         var settings = Generator.GenerationOptions(maxTokens: options.maxTokens)
         settings.sampler = SamplerSettings(temperature: Float(options.temperature), topK: options.topK ?? 0,
                                            topP: Float(options.topP ?? 1), repetitionPenalty: Float(options.repetitionPenalty),
+                                           noRepeatNGram: options.noRepeatNGram,
                                            seed: options.seed ?? 0)
         var detokenizer = StreamingDetokenizer(tokenizer: loaded.tokenizer, skipSpecialTokens: true)
         var text = ""

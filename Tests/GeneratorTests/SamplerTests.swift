@@ -52,4 +52,25 @@ final class SamplerTests: XCTestCase {
             XCTAssertEqual(observed, expected, accuracy: 0.03, "token \(token)")
         }
     }
+
+    /// A model that always prefers to continue "A B A B …": with 3-gram blocking the greedy pick never repeats
+    /// a 3-token sequence it already generated; prompt tokens do not count.
+    func testNGramBlockingStopsALoop() {
+        var sampler = Sampler(SamplerSettings(noRepeatNGram: 3))
+        // Token 0 after 1 and 1 after 0 are the favourites; 2 is the runner-up everywhere.
+        var generated: [Int32] = []
+        for _ in 0..<6 {
+            let favourite: Int32 = generated.last == 0 ? 1 : 0
+            var logits = [Float](repeating: 0, count: 4)
+            logits[Int(favourite)] = 5
+            logits[2] = 4
+            let next = logits.withUnsafeBufferPointer { sampler.sample($0, history: [0, 1, 0, 1][...], generated: generated[...]) }
+            generated.append(next)
+        }
+        var trigrams = Set<[Int32]>()
+        for start in 0...(generated.count - 3) {
+            XCTAssertTrue(trigrams.insert(Array(generated[start..<(start + 3)])).inserted, "\(generated) repeats a 3-gram")
+        }
+        XCTAssertEqual(Array(generated.prefix(3)), [0, 1, 0], "the prompt's 0 1 0 1 does not block the first tokens")
+    }
 }

@@ -112,7 +112,10 @@ final class EvidenceTests: XCTestCase {
             for u in 0..<6 {
                 let positive = answerable && u == q % 6
                 let noise = Double((q * 7 + u * 13) % 10) / 10
-                units.append([positive ? 0.9 : 0.2 + 0.1 * noise, noise, 0])
+                var unit = Array(repeating: 0.0, count: EvidenceFeatures.names.count)
+                unit[0] = positive ? 0.9 : 0.2 + 0.1 * noise   // cosine decides
+                unit[1] = noise                                 // overlap is noise here
+                units.append(unit)
                 labels.append(positive)
             }
             examples.append(EvidenceExample(id: "q\(q)", answerable: answerable, units: units, labels: labels,
@@ -120,7 +123,8 @@ final class EvidenceTests: XCTestCase {
                                             bestChunkCosine: answerable ? 0.6 : 0.3, retrievedOverlap: answerable ? 1 : 0.4,
                                             missingRare: answerable ? 0 : 1, unknownName: 0))
         }
-        let report = EvidenceFit.fit(examples, likelihoodIndex: 2, likelihoodCandidates: 0, iterations: 500)
+        let report = EvidenceFit.fit(examples, likelihoodIndex: EvidenceFeatures.names.count - 1, likelihoodCandidates: 0,
+                                     iterations: 500)
         XCTAssertGreaterThan(report.model.rankerWeights[0], abs(report.model.rankerWeights[1]))
         XCTAssertEqual(report.topCorrect, 30)
         XCTAssertEqual(report.answeredRight, 30)

@@ -14,16 +14,20 @@ public struct SamplerSettings: Equatable, Sendable {
     public var repetitionPenalty: Float
     /// How many recent tokens the repetition penalty looks at.
     public var repetitionWindow: Int
+    /// n-gram blocking (0: off): a token that would repeat an n-gram already generated is never picked, so the
+    /// output cannot loop ("key-value-key-value-…"). Only generated tokens count, so copying from the prompt stays free.
+    public var noRepeatNGram: Int
     public var seed: UInt64
 
     public init(temperature: Float = 0, topK: Int = 0, topP: Float = 1, minP: Float = 0,
-                repetitionPenalty: Float = 1, repetitionWindow: Int = 64, seed: UInt64 = 0) {
+                repetitionPenalty: Float = 1, repetitionWindow: Int = 64, noRepeatNGram: Int = 0, seed: UInt64 = 0) {
         self.temperature = temperature
         self.topK = topK
         self.topP = topP
         self.minP = minP
         self.repetitionPenalty = repetitionPenalty
         self.repetitionWindow = repetitionWindow
+        self.noRepeatNGram = noRepeatNGram
         self.seed = seed
     }
 
@@ -44,11 +48,14 @@ public struct Sampler: Sendable {
         random = SeededRandom(seed: settings.seed)
     }
 
-    /// The next token for `logits` ([vocab]), given the tokens so far (`history`, for the repetition penalty).
-    public mutating func sample(_ logits: UnsafeBufferPointer<Float>, history: ArraySlice<Int32> = []) -> Int32 {
+    /// The next token for `logits` ([vocab]), given the tokens so far (`history`, for the repetition penalty) and
+    /// the generated ones among them (`generated`, for n-gram blocking).
+    public mutating func sample(_ logits: UnsafeBufferPointer<Float>, history: ArraySlice<Int32> = [],
+                                generated: ArraySlice<Int32> = []) -> Int32 {
         adjusted.removeAll(keepingCapacity: true)
         adjusted.append(contentsOf: logits)
         applyRepetitionPenalty(history)
+        blockRepeatedNGrams(generated)
         if settings.temperature <= 0 { return Int32(argmax(adjusted)) }
 
         // Candidates: all tokens, or the top k by logit.
@@ -101,6 +108,19 @@ public struct Sampler: Sendable {
             let i = Int(id)
             guard i >= 0, i < adjusted.count else { continue }
             adjusted[i] = adjusted[i] > 0 ? adjusted[i] / penalty : adjusted[i] * penalty
+        }
+    }
+
+    /// Every token that would complete an n-gram already in `generated` gets −∞ (the n − 1 tokens before it match
+    /// the last n − 1 generated tokens).
+    private mutating func blockRepeatedNGrams(_ generated: ArraySlice<Int32>) {
+        let n = settings.noRepeatNGram
+        guard n > 1, generated.count >= n else { return }
+        let tokens = Array(generated)
+        let prefix = tokens.suffix(n - 1)
+        for start in 0...(tokens.count - n) where tokens[start..<(start + n - 1)].elementsEqual(prefix) {
+            let banned = Int(tokens[start + n - 1])
+            if banned >= 0, banned < adjusted.count { adjusted[banned] = -.infinity }
         }
     }
 
