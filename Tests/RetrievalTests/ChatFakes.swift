@@ -6,7 +6,7 @@ import Retrieval
 /// instruction, replies with what the test scripts for each, honours `maxTokens` and `onText` like the
 /// real one, and records the size of every prompt it is given. Tokens are words.
 final class ChatScriptGenerator: TextGenerator {
-    enum Kind: Equatable { case condense, summarize, answer, other }
+    enum Kind: Equatable { case condense, answer, other }
 
     struct Call {
         var kind: Kind
@@ -17,9 +17,7 @@ final class ChatScriptGenerator: TextGenerator {
 
     let contextLength = 8192
     var condenseReply: ([PromptMessage]) -> String = { _ in "What is the KV cache?" }
-    var summarizeReply: ([PromptMessage]) -> String = { _ in "The user asked about caches." }
     var answerReply: ([PromptMessage]) -> String = { _ in "The cache stores keys and values [1]." }
-    var failSummarizing = false
     private(set) var calls: [Call] = []
 
     func countTokens(_ text: String) -> Int { text.split(whereSeparator: \.isWhitespace).count }
@@ -31,18 +29,15 @@ final class ChatScriptGenerator: TextGenerator {
         let kind: Kind
         switch messages.first?.content {
         case QuestionCondenser.instruction?: kind = .condense
-        case ConversationSummarizer.instruction?: kind = .summarize
         case GroundedPrompt.systemInstruction?: kind = .answer
         case let system? where system.hasPrefix(GroundedPrompt.systemInstruction): kind = .answer
         default: kind = .other
         }
         let tokens = promptTokens(messages)
         calls.append(Call(kind: kind, messages: messages, promptTokens: tokens, maxTokens: options.maxTokens))
-        if kind == .summarize, failSummarizing { throw ChatTestError.generatorFailed }
         let reply: String
         switch kind {
         case .condense: reply = condenseReply(messages)
-        case .summarize: reply = summarizeReply(messages)
         case .answer: reply = answerReply(messages)
         case .other: reply = "A short section summary."
         }

@@ -125,37 +125,49 @@ final class ChatMemoryTests: XCTestCase {
         XCTAssertFalse(QuestionCondenser.refersBack("How does grouped-query attention shrink the KV cache?"))
     }
 
-    func testSummarizerBoundsAndFallsBack() {
-        var budget = ChatBudget()
-        budget.summaryTokens = 20      // notes: 12 tokens
-        let summarizer = ConversationSummarizer(generator: ChatScriptGenerator(), budget: budget)
-        XCTAssertEqual(summarizer.notesTokens, 12)
-        let long = "Updated notes: The user asked about caches. The user asked about caches. Keys and values are stored per layer. Memory grows with context length and layers."
-        XCTAssertEqual(summarizer.clean(long), "The user asked about caches. Keys and values are stored per layer.")
-        XCTAssertNil(summarizer.clean("  \n "))
-        XCTAssertEqual(summarizer.clean("The user asked about caches.\n\nAdditional questions:\nWhat is Llama 5?"),
-                       "The user asked about caches.", "only the first paragraph is notes")
-        let turns = (1...9).map { ChatTurn(number: $0, question: "q", standaloneQuestion: "What is topic \($0)?", answer: "a") }
-        let fallback = summarizer.extractive(previous: "Old notes here.", folding: turns)
-        XCTAssertLessThanOrEqual(countWords(fallback), 20)
-        XCTAssertTrue(fallback.hasSuffix("What is topic 9?"), "the newest question is kept: \(fallback)")
+    func source(_ number: Int, _ path: String, _ line: Int) -> ChatSourceReference {
+        ChatSourceReference(number: number, path: path, startLine: line, endLine: line, heading: "", score: 1)
     }
 
-    func testSummaryKeepsNumbersTheNotesDropped() {
+    /// Folded turns become fact lines: the searched question, the answer word for word, its cited source.
+    func testMemoryKeepsTheAnswersVerbatimWithTheirSources() {
         let summarizer = ConversationSummarizer(generator: ChatScriptGenerator(), budget: ChatBudget())
-        let turns = [ChatTurn(number: 3, question: "How big?", standaloneQuestion: "How big is the KV cache?",
-                              answer: "It takes 320 KB per token [1]. That is a lot. At a million tokens it is 330 GB.")]
-        let summary = summarizer.withFacts(notes: "The user studies the KV cache of Llama 2 70B.",
-                                           previous: "Llama 2 70B has 80 layers. It is big.", folding: turns)
-        XCTAssertEqual(summary, "The user studies the KV cache of Llama 2 70B. Llama 2 70B has 80 layers. It takes 320 KB per token. At a million tokens it is 330 GB.")
+        let turns = [
+            ChatTurn(number: 1, question: "How big?", standaloneQuestion: "How big is the KV cache of Llama 2 70B?",
+                     answer: "It takes 320 KiB per token [1].", sources: [source(1, "kv-cache.md", 17)], cited: [1]),
+            ChatTurn(number: 2, question: "And the egg?", standaloneQuestion: "How long should I boil an egg",
+                     answer: GroundedPrompt.noAnswer),
+        ]
+        let outcome = summarizer.summarize(previous: "", folding: turns)
+        XCTAssertEqual(outcome.summary, """
+            How big is the KV cache of Llama 2 70B? It takes 320 KiB per token. (kv-cache.md:17-17)
+            How long should I boil an egg. The documents don't say.
+            """)
+        XCTAssertFalse(outcome.fellBack)
+        // Folding the same answer again adds nothing; a new one is appended.
+        let again = summarizer.summarize(previous: outcome.summary, folding: [
+            ChatTurn(number: 3, question: "Size?", standaloneQuestion: "What size is the KV cache of Llama 2 70B?",
+                     answer: "It takes 320 KiB per token [2].", sources: [source(2, "kv-cache.md", 17)], cited: [2]),
+            ChatTurn(number: 4, question: "GQA?", standaloneQuestion: "How many KV heads does Llama 2 70B have?",
+                     answer: "Llama 2 70B uses 8 key/value heads [1].", sources: [source(1, "gqa.md", 9)], cited: [1]),
+        ])
+        XCTAssertEqual(again.summary.split(separator: "\n").count, 3)
+        XCTAssertTrue(again.summary.hasSuffix("How many KV heads does Llama 2 70B have? Llama 2 70B uses 8 key/value heads. (gqa.md:9-9)"))
+    }
 
-        var tight = ChatBudget()
-        tight.summaryTokens = 24
-        let bounded = ConversationSummarizer(generator: ChatScriptGenerator(), budget: tight)
-            .withFacts(notes: "The user studies the KV cache of Llama 2 70B.", previous: "Llama 2 70B has 80 layers. It is big.", folding: turns)
-        XCTAssertEqual(bounded, "The user studies the KV cache of Llama 2 70B. It takes 320 KB per token. At a million tokens it is 330 GB.",
-                       "the newest facts win when the budget is tight")
-        XCTAssertEqual(summarizer.withFacts(notes: "It takes 320 KB per token, 330 GB in all.", previous: "", folding: turns),
-                       "It takes 320 KB per token, 330 GB in all.", "numbers the notes already hold are not repeated")
+    func testMemoryDropsTheOldestFactsToStayWithinItsBudget() {
+        var budget = ChatBudget()
+        budget.summaryTokens = 30
+        let summarizer = ConversationSummarizer(generator: ChatScriptGenerator(), budget: budget)
+        let turns = (1...9).map {
+            ChatTurn(number: $0, question: "q", standaloneQuestion: "What is topic \($0)?", answer: "Topic \($0) has \($0 * 11) parts.")
+        }
+        let summary = summarizer.summarize(previous: "", folding: turns).summary
+        XCTAssertLessThanOrEqual(countWords(summary), 30)
+        XCTAssertTrue(summary.hasSuffix("What is topic 9? Topic 9 has 99 parts."), summary)
+        XCTAssertFalse(summary.contains("topic 1?"))
+        // Every number the memory states was stated by an answer.
+        let stated = Set(turns.flatMap { Terms.of($0.answer + " " + $0.standaloneQuestion) })
+        XCTAssertTrue(Set(Terms.of(summary)).isSubset(of: stated))
     }
 }

@@ -104,7 +104,7 @@ public final class ChatEngine {
             notices.append("the question is longer than \(budget.questionTokens) tokens; only its beginning was used")
         }
         // A resumed session stored under a larger budget is brought within this one first.
-        if let folded = try compactMemory() { notices += folded.notices }
+        _ = compactMemory()
 
         let condensing: QuestionCondenser.Outcome
         do {
@@ -141,8 +141,7 @@ public final class ChatEngine {
         transcript.append(turn)
         pending.append(.turn(turn))
 
-        let folded = try compactMemory()
-        if let folded { notices += folded.notices }
+        let folded = compactMemory()
 
         var saved = true
         if let failure = save() {
@@ -151,7 +150,7 @@ public final class ChatEngine {
                 ? "database busy (is 'rag ingest' running?): \(pending.count) unsaved change(s) kept in memory, saved with the next turn or at exit"
                 : "could not save the turn: \(failure); it is kept in memory and saving is retried")
         }
-        let result = ChatTurnResult(turn: turn, answer: answer, condensing: condensing, summarizing: folded?.outcome,
+        let result = ChatTurnResult(turn: turn, answer: answer, condensing: condensing, summarizing: folded,
                                     notices: notices, saved: saved,
                                     memoryTokens: memory.tokens(countTokens: generator.countTokens),
                                     summaryTokens: generator.countTokens(memory.summary.text), focus: focus)
@@ -187,23 +186,14 @@ public final class ChatEngine {
     }
 
     /// Folds the oldest recent turns into the summary while the memory is over budget.
-    /// A failing summarizer falls back to the extractive summary, so the bound always holds.
-    private func compactMemory() throws -> (outcome: ConversationSummarizer.Outcome, notices: [String])? {
+    /// The folded turns become fact lines (`ConversationSummarizer`), so the bound always holds.
+    private func compactMemory() -> ConversationSummarizer.Outcome? {
         let count = memory.turnsToFold(countTokens: generator.countTokens)
         guard count > 0 else { return nil }
         let leaving = Array(memory.recentTurns.prefix(count))
-        var notices: [String] = []
-        let outcome: ConversationSummarizer.Outcome
-        do {
-            outcome = try summarizer.summarize(previous: memory.summary.text, folding: leaving)
-            if outcome.fellBack { notices.append("the summary of earlier turns was built from the questions asked (the model's summary was empty)") }
-        } catch {
-            outcome = ConversationSummarizer.Outcome(summary: summarizer.extractive(previous: memory.summary.text, folding: leaving),
-                                                     fellBack: true, promptTokens: 0, seconds: 0)
-            notices.append("could not summarize earlier turns (\(error)); kept the questions asked instead")
-        }
+        let outcome = summarizer.summarize(previous: memory.summary.text, folding: leaving)
         memory.fold(count: count, into: outcome.summary)
         pending.append(.summary(memory.summary))
-        return (outcome, notices)
+        return outcome
     }
 }

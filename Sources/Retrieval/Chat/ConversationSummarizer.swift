@@ -1,14 +1,12 @@
 import Foundation
 
-/// Folds old turns into the running summary (progressive summarization): the previous summary and the
-/// turns leaving the verbatim window go in, a new summary of at most `ChatBudget.summaryTokens` comes out.
-///
-/// The summary has two parts. The model's notes (short, facts only, capped through max tokens at 60% of the
-/// summary budget) carry the topics. Then, because a 135M model reliably drops or garbles numbers (measured:
-/// "320 KB per token" and "4 bits" vanished from its notes), every sentence of the folded answers and of the
-/// previous summary that holds a number the notes lack is kept word for word, newest first, in the rest of the
-/// budget. When the model returns nothing usable, the notes are extractive (the questions asked), so memory is
-/// never lost to one bad generation.
+/// Folds old turns into the conversation's memory as facts, not prose: one line per folded turn, the question
+/// that was searched and the answer it got — the cited sentence of the documents, word for word — with its source
+/// ("How big is the KV cache? It takes 320 KB per token. (kv-cache.md:17-17)"). A 135M model's free-text notes
+/// inverted what was said ("reduces the number of key/value heads by 1 and … by 2"); a line copied from the answer
+/// cannot. Numbers and names stay verbatim because nothing is rewritten. Lines whose answer the memory already
+/// holds are not repeated; when the lines exceed `ChatBudget.summaryTokens` the oldest go first. A refused question
+/// is remembered as asked and not answered by the documents.
 public struct ConversationSummarizer {
     public let generator: TextGenerator
     public let budget: ChatBudget
@@ -18,120 +16,59 @@ public struct ConversationSummarizer {
         self.budget = budget
     }
 
-    public static let instruction = """
-        You write short notes about a conversation: what the user asked about and the key facts of the answers. \
-        Write two or three short sentences. Keep names and numbers exactly.
-        """
-
-    /// One worked example, shown as an earlier turn (a 135M model follows an example better than a description).
-    public static let example = (
-        previous: "",
-        transcript: """
-            User: What is Python?
-            Assistant: Python is a programming language created by Guido van Rossum in 1991.
-            User: Who maintains it today?
-            Assistant: The Python Software Foundation maintains it.
-            """,
-        notes: "The user asked about Python, a programming language created by Guido van Rossum in 1991. "
-            + "It is maintained by the Python Software Foundation.")
-
     public struct Outcome: Sendable, Equatable {
         public var summary: String
-        /// True when the model's summary was unusable and the extractive fallback was used.
+        /// Kept for the JSON report: the fact memory never falls back (nothing is generated).
         public var fellBack: Bool
         public var promptTokens: Int
         public var seconds: Double
     }
 
-    /// The summarizing prompt. The transcript is bounded by `summarizerInputTokens` (oldest text cut first).
-    public func messages(previous: String, folding turns: [ChatTurn]) -> [PromptMessage] {
-        let transcript = turns.map { turn in
-            "User: \(turn.standaloneQuestion)\nAssistant: \(ConversationMemory.withoutCitations(turn.answer))"
-        }.joined(separator: "\n")
-        let bounded = Self.keepEnd(of: transcript, tokens: budget.summarizerInputTokens, countTokens: generator.countTokens)
-        return [
-            PromptMessage(.system, Self.instruction),
-            PromptMessage(.user, Self.request(previous: Self.example.previous, transcript: Self.example.transcript)),
-            PromptMessage(.assistant, Self.example.notes),
-            PromptMessage(.user, Self.request(previous: previous, transcript: bounded)),
-        ]
-    }
-
-    static func request(previous: String, transcript: String) -> String {
-        "Notes so far: \(previous.isEmpty ? "(none yet)" : previous)\n\nNew exchanges:\n\(transcript)\n\nUpdated notes:"
-    }
-
-    /// Tokens of the model's notes; the rest of the summary budget keeps number-bearing facts.
-    public var notesTokens: Int { max(1, budget.summaryTokens * 3 / 5) }
-
-    public func summarize(previous: String, folding turns: [ChatTurn]) throws -> Outcome {
-        var options = GenerationOptions()
-        options.maxTokens = notesTokens
-        options.temperature = 0
-        options.repetitionPenalty = 1.1
-        let outcome = try generator.generate(messages(previous: previous, folding: turns), options: options) { _ in true }
-        let seconds = outcome.prefillSeconds + outcome.decodeSeconds
-        if let notes = clean(outcome.text) {
-            return Outcome(summary: withFacts(notes: notes, previous: previous, folding: turns), fellBack: false,
-                           promptTokens: outcome.promptTokens, seconds: seconds)
+    /// The memory after folding `turns` into `previous` (both as fact lines).
+    public func summarize(previous: String, folding turns: [ChatTurn]) -> Outcome {
+        let start = DispatchTime.now()
+        var facts = previous.split(separator: "\n").map { String($0) }.filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+        var answers = Set(facts.map(Self.answerKey))
+        for turn in turns {
+            let fact = Self.fact(of: turn)
+            if answers.insert(Self.answerKey(fact)).inserted { facts.append(fact) }
         }
-        return Outcome(summary: extractive(previous: previous, folding: turns), fellBack: true,
-                       promptTokens: outcome.promptTokens, seconds: seconds)
-    }
-
-    /// `notes` followed by the sentences of `previous` and of the folded answers that hold a number the notes
-    /// do not mention, newest kept first, all within `summaryTokens`.
-    public func withFacts(notes: String, previous: String, folding turns: [ChatTurn]) -> String {
-        let mentioned = Set(Self.numberWords(in: notes))
-        var candidates = Self.sentences(of: previous)
-        for turn in turns { candidates += Self.sentences(of: ConversationMemory.withoutCitations(turn.answer)) }
-        var seen = Set<String>()
-        let facts = candidates.filter { sentence in
-            let numbers = Self.numberWords(in: sentence)
-            return !numbers.isEmpty && !Set(numbers).isSubset(of: mentioned) && seen.insert(sentence.lowercased()).inserted
-        }
-        var room = budget.summaryTokens - generator.countTokens(notes)
+        // Newest facts first within the budget; a single fact longer than the budget is cut.
         var kept: [String] = []
+        var room = budget.summaryTokens
         for fact in facts.reversed() {
-            let cost = generator.countTokens(" " + fact)
-            guard cost <= room else { continue }
-            kept.insert(fact, at: 0)
-            room -= cost
+            let cost = generator.countTokens(fact + "\n")
+            if cost <= room {
+                kept.insert(fact, at: 0)
+                room -= cost
+            } else if kept.isEmpty {
+                kept = [truncate(fact, toTokens: budget.summaryTokens, countTokens: generator.countTokens)]
+                break
+            }
         }
-        return ([notes] + kept).joined(separator: " ")
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+        return Outcome(summary: kept.joined(separator: "\n"), fellBack: false, promptTokens: 0, seconds: seconds)
     }
 
-    /// Words holding a digit ("70B", "320", "Q4_1", "2.5"), lowercased.
-    static func numberWords(in text: String) -> [String] {
-        text.lowercased().split { $0.isWhitespace || ",;:()[]\"'".contains($0) }
-            .map { $0.trimmingCharacters(in: CharacterSet(charactersIn: ".!?")) }
-            .filter { $0.contains(where: \.isNumber) }
-    }
-
-    /// The model's notes: the first paragraph (what follows a blank line is the model rambling on), label
-    /// stripped, repeated sentences dropped, whitespace collapsed, cut to the notes budget at a sentence end
-    /// where possible. Nil when nothing is left.
-    public func clean(_ raw: String) -> String? {
-        var text = raw.trimmingCharacters(in: .whitespacesAndNewlines)
-        if let blank = text.range(of: "\n\n") { text = String(text[..<blank.lowerBound]) }
-        for label in ["updated notes:", "notes:", "summary:"] where text.lowercased().hasPrefix(label) {
-            text = String(text.dropFirst(label.count))
+    /// One line: the searched question, the answer without citation markers, its first cited source.
+    static func fact(of turn: ChatTurn) -> String {
+        // A follow-up searched with its context appended keeps only its own words here.
+        let searched = turn.standaloneQuestion.components(separatedBy: " (follow-up to:").first ?? turn.standaloneQuestion
+        let question = sentence(searched)
+        let answer = ConversationMemory.withoutCitations(turn.answer).split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        if answer.isEmpty || answer.hasPrefix(GroundedPrompt.noAnswer) {
+            return question + " The documents don't say."
         }
-        var seen = Set<String>()
-        let sentences = Self.sentences(of: text).filter { seen.insert($0.lowercased()).inserted }
-        text = sentences.joined(separator: " ")
-        guard text.count >= 8 else { return nil }
-        return bounded(text, tokens: notesTokens)
+        let cited = turn.cited.first.flatMap { number in turn.sources.first { $0.number == number } }
+        let source = cited.map { " (\($0.path):\($0.startLine)-\($0.endLine))" } ?? ""
+        return question + " " + answer + source
     }
 
-    /// Without a usable model summary: the earlier notes and the questions asked (newest kept), then the facts
-    /// with numbers.
-    public func extractive(previous: String, folding turns: [ChatTurn]) -> String {
-        let earlierNotes = Self.sentences(of: previous).filter { Self.numberWords(in: $0).isEmpty }
-        let asked = turns.map { "The user asked: " + Self.sentence($0.standaloneQuestion) }
-        let notes = Self.keepEnd(of: (earlierNotes + asked).joined(separator: " "), tokens: notesTokens,
-                                 countTokens: generator.countTokens)
-        return withFacts(notes: notes, previous: previous, folding: turns)
+    /// What makes two facts the same: the answer part, lowercased (a repeated answer is remembered once).
+    static func answerKey(_ fact: String) -> String {
+        let withoutSource = fact.replacingOccurrences(of: #"\s\([^()]*:\d+-\d+\)$"#, with: "", options: .regularExpression)
+        let afterQuestion = withoutSource.range(of: "? ").map { String(withoutSource[$0.upperBound...]) } ?? withoutSource
+        return afterQuestion.lowercased()
     }
 
     /// `text` within `tokens` (default: the summary budget): whole sentences from the start, or a plain cut if
