@@ -1,7 +1,7 @@
 import Foundation
 import XCTest
 
-/// The held-out answer evaluation as a regression floor: each corpus is ingested (kept between runs in
+/// The held-out answer and retrieval evaluations as regression floors: each corpus is ingested (kept between runs in
 /// `.build/answer-eval/`, so a re-run only re-checks the files) and its TEST split answered with the real
 /// models. The floors sit a few points under the figures measured when the evidence model was fitted
 /// (benchmarks/answers.md); the test split is never used to tune.
@@ -14,16 +14,19 @@ final class AnswerQualityTests: XCTestCase {
         let refused: Int
         /// Answerable questions refused, at most.
         let falseRefusals: Int
+        /// nDCG@10 over files of hybrid retrieval (`rag eval retrieval`), at least.
+        let ndcg: Double
     }
 
     static let floors = [
-        // Measured (test split, 2026-12-07): attention 19/27 right, 1/4 refused, 4 false refusals; SQLite 12/29, 3/4,
-        // 3; Python 13/25, 1/6, 2; man pages 14/31, 2/3, 4. Floors: 3 right fewer, 1 refusal fewer, 3 more false
-        // refusals (ties between byte-identical pages, fs.5 = filesystems.5, are ordered by chunk id).
-        Floor(corpus: "attention", correct: 16, refused: 1, falseRefusals: 7),
-        Floor(corpus: "sqlite", correct: 9, refused: 2, falseRefusals: 6),
-        Floor(corpus: "python", correct: 10, refused: 1, falseRefusals: 5),
-        Floor(corpus: "manpages", correct: 9, refused: 1, falseRefusals: 8),
+        // Measured (test split, 2026-12-07): attention 19/27 right, 1/4 refused, 4 false refusals, hybrid nDCG@10
+        // 0.942; SQLite 12/29, 3/4, 3, 0.733; Python 13/25, 1/6, 2, 0.934; man pages 14/31, 2/3, 4, 0.984. Floors: 3
+        // right fewer, 1 refusal fewer, 3 more false refusals, nDCG 0.03 lower (ties between byte-identical pages,
+        // fs.5 = filesystems.5, are ordered by chunk id).
+        Floor(corpus: "attention", correct: 16, refused: 1, falseRefusals: 7, ndcg: 0.91),
+        Floor(corpus: "sqlite", correct: 9, refused: 2, falseRefusals: 6, ndcg: 0.70),
+        Floor(corpus: "python", correct: 10, refused: 1, falseRefusals: 5, ndcg: 0.90),
+        Floor(corpus: "manpages", correct: 9, refused: 1, falseRefusals: 8, ndcg: 0.95),
     ]
 
     var repository: URL { URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent() }
@@ -68,6 +71,15 @@ final class AnswerQualityTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(correct, floor.correct, summary)
         XCTAssertGreaterThanOrEqual(refused, floor.refused, summary)
         XCTAssertLessThanOrEqual(falseRefusals, floor.falseRefusals, summary)
+
+        // Retrieval over the same test questions (the answerable ones carry gold files).
+        let retrieval = try CLIHarness.run(["--db", db, "-q", "eval", "retrieval", questions, "--split", "test", "--json"])
+        XCTAssertEqual(retrieval.status, 0, retrieval.stderr)
+        let modes = (try JSONSerialization.jsonObject(with: Data(retrieval.stdout.utf8)) as? [String: Any])?["modes"] as? [[String: Any]]
+        let hybrid = try XCTUnwrap(modes?.first { $0["mode"] as? String == "hybrid" })
+        let ndcg = hybrid["ndcg@10"] as? Double ?? 0
+        print("\(floor.corpus) test split: hybrid nDCG@10 \(ndcg)")
+        XCTAssertGreaterThanOrEqual(ndcg, floor.ndcg, "\(floor.corpus) test split: hybrid nDCG@10 \(ndcg)")
     }
 
     func testAttentionNotes() throws { try check(Self.floors[0]) }

@@ -6,7 +6,7 @@ enum EvalCommand {
     static let spec = CommandSpec(
         name: "eval",
         summary: "evaluate retrieval quality on a query set",
-        usage: ["eval retrieval QUERIES.jsonl [--k 10] [--json]",
+        usage: ["eval retrieval QUERIES.jsonl [--k 10] [--split dev|test|all] [--json]",
                 "eval answers QUESTIONS.jsonl [--split dev|test|all] [--features OUT.jsonl] [--json]",
                 "eval fit-evidence FEATURES.jsonl... [--likelihood N]",
                 "eval summaries DOCUMENTS.jsonl [--split dev|test|all] [--words N] [--json]"],
@@ -16,7 +16,7 @@ enum EvalCommand {
             OptionSpec("dense-weight", value: "W", help: "weight of the dense score in hybrid fusion (default: built-in)"),
             OptionSpec("sweep", help: "also report hybrid for dense weights 0.0, 0.1, …, 1.0"),
             OptionSpec("mmr-lambda", value: "L", help: "MMR relevance weight in hybrid (1 = no diversification; default: built-in)"),
-            OptionSpec("split", value: "SPLIT", help: "answers: dev | test | all (default all; split by a stable hash of the id)"),
+            OptionSpec("split", value: "SPLIT", help: "dev | test | all (default all; split by a stable hash of the id)"),
             OptionSpec("features", value: "OUT", help: "answers (dev only): write each question's evidence features for fit-evidence"),
             OptionSpec("words", value: "N", help: "summaries: word budget of each summary (default 200)"),
             OptionSpec("short-answer", help: "answers: let the model restate the evidence (shown when faithful)"),
@@ -85,7 +85,12 @@ enum EvalCommand {
             throw UsageError(message: "unknown evaluation '\(arguments.positionals[0])' (expected: retrieval, answers, fit-evidence or summaries)", command: "eval")
         }
         let k = try arguments.int("k", default: 10, range: 1...100)!
+        let splitName = try arguments.choice("split", from: ["dev", "test", "all"], default: "all")
         let queries = try loadQueries(arguments.positionals[1])
+            .filter { splitName == "all" || EvaluationSplit.of(id: $0.id).rawValue == splitName }
+        guard !queries.isEmpty else {
+            throw CommandFailure(message: "\(arguments.positionals[1]) holds no queries of the \(splitName) split")
+        }
         var settings = RetrievalSettings()
         if let weight = try arguments.double("dense-weight", range: 0...1) { settings.denseWeight = weight }
         if let lambda = try arguments.double("mmr-lambda", range: 0...1) { settings.mmrLambda = lambda }
