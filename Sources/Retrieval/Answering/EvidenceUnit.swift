@@ -26,9 +26,10 @@ public struct EvidenceUnit: Sendable {
 }
 
 /// Cuts chunks into evidence units. Lines are the first cut (list items, table rows, code lines and
-/// paragraphs stay apart); a paragraph line is then cut into sentences. A Markdown table row becomes one unit
-/// naming its columns (`MarkdownTableRows`); a short label line ("r_offset", "Default:") is carried into the
-/// sentence after it. Units of fewer than two content terms are dropped; very long ones are cut into windows.
+/// paragraphs stay apart; a hard-wrapped paragraph is joined back first, `logicalLines`); a paragraph is then cut
+/// into sentences. A Markdown table row becomes one unit naming its columns (`MarkdownTableRows`); a short label
+/// line ("r_offset", "Default:") is carried into the sentence after it. Units of fewer than two content terms are
+/// dropped; very long ones are cut into windows. Last, each unit is also offered with the next (`joined`).
 public enum EvidenceUnits {
     /// Longest unit in words; longer runs are cut into windows of this size.
     static let maximumWords = 60
