@@ -27,7 +27,7 @@ let package = Package(
         // Files → chunks → embeddings → SQLite store; the BERT embedder and its WordPiece tokenizer.
         .target(name: "Index", dependencies: ["ModelKit", "CSQLite"], swiftSettings: optimize),
         // Query → ranked chunks → prompt; routing; chat memory. Talks to the generator through a protocol.
-        .target(name: "Retrieval", dependencies: ["Index", "ModelKit", "CSQLite"], swiftSettings: optimize),
+        .target(name: "Retrieval", dependencies: ["Index", "ModelKit", "CSQLite", "COpenBLAS"], swiftSettings: optimize),
         // GGUF llama model → tokenizer → transformer with dense/sparse attention → sampler → chat template.
         .target(name: "Generator", dependencies: ["ModelKit"], swiftSettings: optimize),
         // Thin command-line front end.

@@ -60,8 +60,3 @@ public protocol TextGenerator: AnyObject {
     func generate(_ messages: [PromptMessage], options: GenerationOptions,
                   onText: (String) -> Bool) throws -> GenerationOutcome
 }
-
-/// Counts tokens of plain text (the generator's tokenizer in production).
-public protocol TokenCounting {
-    func countTokens(_ text: String) -> Int
-}
