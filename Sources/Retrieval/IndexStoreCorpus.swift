@@ -21,8 +21,10 @@ public final class IndexStoreCorpus: RetrievalCorpus {
     }
 
     public func termStatistics(_ terms: [String]) throws -> TermStatistics {
-        let counted = try store.termFrequencies(terms)
-        return TermStatistics(chunks: counted.chunks, frequencies: counted.frequencies)
+        let counted = try store.matchCounts(terms.map(LexicalQuery.quote))
+        return TermStatistics(chunks: counted.chunks,
+                              frequencies: Dictionary(terms.map { ($0, counted.counts[LexicalQuery.quote($0)] ?? 0) },
+                                                      uniquingKeysWith: { first, _ in first }))
     }
 
     public func neighbours(of chunk: ChunkRecord) throws -> [ChunkRecord] {

@@ -37,7 +37,8 @@ public enum LexicalQuery {
         return Array((content.isEmpty ? unique : content).prefix(maxTerms))
     }
 
-    static func quote(_ term: String) -> String {
+    /// `term` as one FTS5 string: double-quoted, inner quotes doubled.
+    public static func quote(_ term: String) -> String {
         "\"" + term.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 

@@ -116,11 +116,15 @@ public struct Sampler: Sendable {
     private mutating func blockRepeatedNGrams(_ generated: ArraySlice<Int32>) {
         let n = settings.noRepeatNGram
         guard n > 1, generated.count >= n else { return }
-        let tokens = Array(generated)
-        let prefix = tokens.suffix(n - 1)
-        for start in 0...(tokens.count - n) where tokens[start..<(start + n - 1)].elementsEqual(prefix) {
-            let banned = Int(tokens[start + n - 1])
-            if banned >= 0, banned < adjusted.count { adjusted[banned] = -.infinity }
+        let first = generated.startIndex, prefixStart = generated.endIndex - (n - 1)
+        for start in first...(generated.endIndex - n) {
+            var matches = true
+            for k in 0..<(n - 1) where generated[start + k] != generated[prefixStart + k] {
+                matches = false
+                break
+            }
+            let banned = Int(generated[start + n - 1])
+            if matches, banned >= 0, banned < adjusted.count { adjusted[banned] = -.infinity }
         }
     }
 

@@ -341,19 +341,19 @@ public final class IndexStore {
         return results
     }
 
-    /// How many chunks hold `term` (one FTS5 token, matched as a quoted phrase), and how many chunks there are:
-    /// the document frequencies behind IDF weights.
-    public func termFrequencies(_ terms: [String]) throws(IndexError) -> (chunks: Int, frequencies: [String: Int]) {
+    /// How many chunks match each FTS5 MATCH expression (made safe by the caller, as for `ftsSearch`), and how many
+    /// chunks there are: the document frequencies behind IDF weights.
+    public func matchCounts(_ expressions: [String]) throws(IndexError) -> (chunks: Int, counts: [String: Int]) {
         let total = try connection.prepare("SELECT count(*) FROM chunks")
         let chunks = try total.step() ? Int(total.int64(0)) : 0
         let statement = try connection.prepare("SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?")
-        var frequencies: [String: Int] = [:]
-        for term in Set(terms) {
+        var counts: [String: Int] = [:]
+        for expression in Set(expressions) {
             statement.reset()
-            statement.bind(1, "\"" + term.replacingOccurrences(of: "\"", with: "\"\"") + "\"")
-            frequencies[term] = try statement.step() ? Int(statement.int64(0)) : 0
+            statement.bind(1, expression)
+            counts[expression] = try statement.step() ? Int(statement.int64(0)) : 0
         }
-        return (chunks, frequencies)
+        return (chunks, counts)
     }
 
     /// The chunks just before and after `chunkID` in its document (nil at the ends).

@@ -159,15 +159,7 @@ enum AnswerEvaluation {
     }
 
     static func load(_ path: String) throws -> [Question] {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw CommandFailure(message: "cannot read question file \(path): check the path")
-        }
-        return try String(decoding: data, as: UTF8.self).split(separator: "\n").enumerated().compactMap { number, line in
-            if line.trimmingCharacters(in: .whitespaces).isEmpty { return nil }
-            do { return try JSONDecoder().decode(Question.self, from: Data(line.utf8)) } catch {
-                throw CommandFailure(message: "\(path):\(number + 1): not a question line {\"id\", \"query\", \"gold_files\", \"answers\"}")
-            }
-        }
+        try JSONLines.read(Question.self, from: path, noun: "question", shape: "{\"id\", \"query\", \"gold_files\", \"answers\"}")
     }
 }
 

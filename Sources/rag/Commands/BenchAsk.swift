@@ -165,7 +165,7 @@ final class SyntheticCorpus: RetrievalCorpus {
         var frequencies: [String: Int] = [:]
         for term in Set(terms) {
             query.reset()
-            query.bind(1, "\"" + term.replacingOccurrences(of: "\"", with: "\"\"") + "\"")
+            query.bind(1, LexicalQuery.quote(term))
             frequencies[term] = try query.step() ? Int(query.int64(0)) : 0
         }
         return TermStatistics(chunks: matrix.count, frequencies: frequencies)

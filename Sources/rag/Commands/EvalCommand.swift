@@ -166,20 +166,6 @@ enum EvalCommand {
     }
 
     static func loadQueries(_ path: String) throws -> [EvaluationQuery] {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw CommandFailure(message: "cannot read query file \(path): check the path")
-        }
-        var queries: [EvaluationQuery] = []
-        for (number, line) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
-            if trimmed.isEmpty { continue }
-            do {
-                queries.append(try JSONDecoder().decode(EvaluationQuery.self, from: Data(trimmed.utf8)))
-            } catch {
-                throw CommandFailure(message: "\(path):\(number + 1): not a query line {\"id\", \"query\", \"gold_files\"}")
-            }
-        }
-        guard !queries.isEmpty else { throw CommandFailure(message: "\(path) holds no queries") }
-        return queries
+        try JSONLines.read(EvaluationQuery.self, from: path, noun: "query", shape: "{\"id\", \"query\", \"gold_files\"}")
     }
 }

@@ -78,7 +78,7 @@ enum SummaryEvaluation {
         let file = arguments.positionals[1]
         let split = try arguments.choice("split", from: ["dev", "test", "all"], default: "all")
         let words = try arguments.int("words", default: 200, range: 10...10_000)!
-        let items = try load(file).filter { split == "all" || self.split(of: $0.id) == split }
+        let items = try load(file).filter { split == "all" || EvaluationSplit.of(id: $0.id).rawValue == split }
         guard !items.isEmpty else { throw CommandFailure(message: "\(file) holds no documents in the \(split) split") }
 
         let (corpus, embedder) = try SummarizeCommand.openIndex(invocation)
@@ -125,7 +125,7 @@ enum SummaryEvaluation {
         let baselineCovered = item.facts.filter { fact in fact.contains { contains(baselineText, $0) } }.count
         let documentText = DocumentSentences.text(of: chunks)
         let verbatim = verbatimSentences(summary, documentText: documentText)
-        return DocumentReport(id: item.id, split: split(of: item.id), path: item.path, facts: item.facts.count,
+        return DocumentReport(id: item.id, split: EvaluationSplit.of(id: item.id).rawValue, path: item.path, facts: item.facts.count,
                               covered: item.facts.count - missing.count, baselineCovered: baselineCovered,
                               missing: missing.map { $0.first ?? "" }, words: summary.words, baselineWords: baseline.words,
                               sentences: summary.sentences.count, verbatimSentences: verbatim, loop: loops(text),
@@ -146,13 +146,6 @@ enum SummaryEvaluation {
                            meanWords: Double(reports.map(\.words).reduce(0, +)) / count,
                            baselineMeanWords: Double(reports.map(\.baselineWords).reduce(0, +)) / count,
                            medianSeconds: median, maxSeconds: seconds.last ?? 0)
-    }
-
-    /// dev or test: FNV-1a 64 over the id's UTF-8 bytes, hash % 100 < 60 → dev.
-    static func split(of id: String) -> String {
-        var hash: UInt64 = 0xcbf29ce484222325
-        for byte in id.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100000001b3 }
-        return hash % 100 < 60 ? "dev" : "test"
     }
 
     /// Lowercased, whitespace collapsed.
@@ -209,20 +202,6 @@ enum SummaryEvaluation {
     }
 
     static func load(_ path: String) throws -> [Item] {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw CommandFailure(message: "cannot read summary set \(path): check the path")
-        }
-        var items: [Item] = []
-        for (number, line) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
-            if trimmed.isEmpty { continue }
-            do {
-                items.append(try JSONDecoder().decode(Item.self, from: Data(trimmed.utf8)))
-            } catch {
-                throw CommandFailure(message: "\(path):\(number + 1): not a summary line {\"id\", \"path\", \"facts\": [[strings]]}")
-            }
-        }
-        guard !items.isEmpty else { throw CommandFailure(message: "\(path) holds no documents") }
-        return items
+        try JSONLines.read(Item.self, from: path, noun: "summary", shape: "{\"id\", \"path\", \"facts\": [[strings]]}")
     }
 }
