@@ -20,6 +20,15 @@ public enum LexicalQuery {
     /// The words of `text`: runs of letters, digits, marks and underscores (any script), lowercased,
     /// de-duplicated in order of appearance, stop words removed unless nothing else is left.
     public static func terms(in text: String) -> [String] {
+        let words = words(in: text)
+        var seen = Set<String>()
+        let unique = words.filter { seen.insert($0).inserted }
+        let content = unique.filter { !stopWords.contains($0) }
+        return Array((content.isEmpty ? unique : content).prefix(maxTerms))
+    }
+
+    /// Every word of `text` in order, lowercased: runs of letters, digits, marks and underscores (any script).
+    public static func words(in text: String) -> [String] {
         var words: [String] = []
         var current = String.UnicodeScalarView()
         func flush() {
@@ -30,11 +39,7 @@ public enum LexicalQuery {
             if isWordScalar(scalar) { current.append(scalar) } else { flush() }
         }
         flush()
-
-        var seen = Set<String>()
-        let unique = words.filter { seen.insert($0).inserted }
-        let content = unique.filter { !stopWords.contains($0) }
-        return Array((content.isEmpty ? unique : content).prefix(maxTerms))
+        return words
     }
 
     /// `term` as one FTS5 string: double-quoted, inner quotes doubled.

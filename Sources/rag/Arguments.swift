@@ -25,6 +25,9 @@ struct OptionSpec: Sendable {
         self.valueName = valueName
         self.help = help
     }
+
+    /// Shared by the commands that search (search, ask, chat, eval).
+    static let noRerank = OptionSpec("no-rerank", help: "hybrid search without its second stage (coverage and document support)")
 }
 
 /// What a command looks like on the command line.

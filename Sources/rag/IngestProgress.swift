@@ -23,6 +23,8 @@ final class IngestProgressPrinter {
             line("scanning \(root): \(files) files\(skipped > 0 ? ", \(skipped) skipped" : "")")
         case .skipped(_, let file):
             line("skipped \(file.path): \(file.reason)")
+        case .embeddingInputChanged:
+            line("this version embeds each chunk with its heading path: re-embedding the whole index once")
         case .reembedding(let chunks):
             line("embedding \(chunks) chunks that have no vector yet")
         case .progress(let progress):

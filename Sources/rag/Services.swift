@@ -9,6 +9,8 @@ enum Services {
     /// The index opened for reading, with the embedder it was built with. Fails with one line
     /// telling the user to run `rag ingest` when there is no index or it is empty.
     static func openRetriever(_ invocation: Invocation, settings: RetrievalSettings = RetrievalSettings()) throws -> HybridRetriever {
+        var settings = settings
+        if invocation.arguments.flag("no-rerank") { settings.reranker = nil }
         let store = try IndexStore(path: DataPaths.databasePath(invocation.global), mode: .readOnly)
         guard let stored = try store.embedderIdentity(), try store.statistics().vectorCount > 0 else {
             throw CommandFailure(message: "the index at \(store.path) is empty: run 'rag ingest DIR' first")

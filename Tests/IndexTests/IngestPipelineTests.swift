@@ -175,6 +175,31 @@ final class IngestPipelineTests: XCTestCase {
         XCTAssertEqual(try store().embedderIdentity(), other.identity)
     }
 
+    func testIndexFromAnotherEmbeddingInputIsReembeddedOnce() throws {
+        try writeCorpus()
+        try ingest()
+        let chunkCount = try store().statistics().chunkCount
+        // An index written before vectors included the heading path has no (or another) input version.
+        let writable = try IndexStore(path: databasePath, mode: .readWrite)
+        try writable.setMeta("embedding_input", "text-only")
+        var events: [IngestEvent] = []
+        let embedder = FakeEmbedder()
+        let report = try ingest(embedder: embedder, onEvent: { events.append($0) })
+        XCTAssertTrue(events.contains { if case .embeddingInputChanged = $0 { return true } else { return false } })
+        XCTAssertEqual(report.chunksEmbedded, chunkCount)
+        XCTAssertEqual(try store().allVectors().count, chunkCount)
+        XCTAssertFalse(try store().vectorsUseOtherInput())
+        // The next run has nothing to do.
+        let again = FakeEmbedder()
+        XCTAssertEqual(try ingest(embedder: again).chunksEmbedded, 0)
+        XCTAssertEqual(again.textsEmbedded, 0)
+    }
+
+    func testEmbeddedTextCarriesTheHeadingPath() {
+        XCTAssertEqual(EmbeddingInput.text("body", heading: "Guide > Part"), "Guide > Part\nbody")
+        XCTAssertEqual(EmbeddingInput.text("body", heading: ""), "body")
+    }
+
     func testCancellationKeepsCompletedDocumentsAndRemovesNothing() throws {
         for index in 0..<20 { try scratch.write("corpus/file\(String(format: "%02d", index)).txt", SampleText.paragraph(index)) }
         try ingest()

@@ -69,7 +69,7 @@ final class RetrievalPipelineTests: XCTestCase {
         var settings = AnswerSettings()
         settings.evidenceModel = Self.overlapModel()
         let engine = AnswerEngine(retriever: retriever, generator: ScriptedGenerator(reply: "unused"), settings: settings)
-        let result = try engine.ask("How does the memory of the KV cache grow?", options: AskOptions())
+        let result = try engine.ask("How does the KV cache memory grow with context length?", options: AskOptions())
         XCTAssertEqual(result.answer, "Its memory grows with context length and layers. [1]", "a hard-wrapped sentence is one unit")
         XCTAssertEqual(result.origin, .extractive)
         XCTAssertEqual(result.cited, [1])
@@ -92,12 +92,12 @@ final class RetrievalPipelineTests: XCTestCase {
         settings.shortAnswers = true
         let faithful = AnswerEngine(retriever: retriever, generator: ScriptedGenerator(reply: "The memory grows with context length."),
                                     settings: settings)
-        let stated = try faithful.ask("How does the memory of the KV cache grow?", options: AskOptions())
+        let stated = try faithful.ask("How does the memory grow with the context?", options: AskOptions())
         XCTAssertEqual(stated.answer, "The memory grows with context length. [1]")
         XCTAssertEqual(stated.origin, .model)
         let unfaithful = AnswerEngine(retriever: retriever, generator: ScriptedGenerator(reply: "The memory shrinks with context length."),
                                       settings: settings)
-        let quoted = try unfaithful.ask("How does the memory of the KV cache grow?", options: AskOptions())
+        let quoted = try unfaithful.ask("How does the memory grow with the context?", options: AskOptions())
         XCTAssertEqual(quoted.answer, "Its memory grows with context length and layers. [1]")
         XCTAssertEqual(quoted.unsupportedSentence, "The memory shrinks with context length.")
     }

@@ -72,6 +72,10 @@ public final class IngestPipeline {
             try store.resetVectors(for: identity)
         } else {
             try store.claim(for: identity)
+            if try store.vectorsUseOtherInput() {
+                onEvent(.embeddingInputChanged)
+                try store.resetVectors(for: identity)
+            }
         }
 
         // Walk every root first, so progress knows the total.
@@ -187,7 +191,10 @@ public final class IngestPipeline {
         var start = 0
         while start < owners.count {
             let batch = owners[start..<min(owners.count, start + options.embedBatchSize)]
-            let texts = batch.map { pending[$0.document].chunks[$0.chunk].text }
+            let texts = batch.map { owner in
+                let chunk = pending[owner.document].chunks[owner.chunk]
+                return EmbeddingInput.text(chunk.text, heading: chunk.headingPath.joined(separator: " > "))
+            }
             let vectors = try embed(texts)
             for (owner, vector) in zip(batch, vectors) { pending[owner.document].vectors[owner.chunk] = vector }
             start += batch.count
@@ -262,7 +269,7 @@ public final class IngestPipeline {
         while !cancellation.isCancelled {
             let rows = try store.chunksMissingVectors(limit: options.embedBatchSize)
             if rows.isEmpty { break }
-            let vectors = try embed(rows.map(\.text))
+            let vectors = try embed(rows.map { EmbeddingInput.text($0.text, heading: $0.heading) })
             let writeStart = Date()
             try store.transaction { () throws(IndexError) in
                 for (row, vector) in zip(rows, vectors) { try store.setVector(chunkID: row.id, vector: vector) }

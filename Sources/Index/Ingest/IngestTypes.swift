@@ -96,4 +96,6 @@ public enum IngestEvent: Sendable {
     case progress(IngestProgress)
     case skipped(root: String, file: SkippedFile)
     case reembedding(chunks: Int)
+    /// The index's vectors were made from another `EmbeddingInput`: every chunk is embedded again.
+    case embeddingInputChanged
 }

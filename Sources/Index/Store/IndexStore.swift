@@ -17,6 +17,7 @@ public final class IndexStore {
         static let embedderModelSHA256 = "embedder_model_sha256"
         static let dimension = "dimension"
         static let lastIngest = "last_ingest"
+        static let embeddingInput = "embedding_input"
     }
 
     public init(path: String, mode: Mode) throws(IndexError) {
@@ -96,8 +97,16 @@ public final class IndexStore {
         if let stored = try embedderIdentity() {
             if stored != identity { throw .embedderMismatch(path: path, stored: stored, current: identity) }
         } else {
-            try transaction { () throws(IndexError) in try setEmbedderIdentity(identity) }
+            try transaction { () throws(IndexError) in
+                try setEmbedderIdentity(identity)
+                try setMeta(MetaKey.embeddingInput, EmbeddingInput.version)
+            }
         }
+    }
+
+    /// True when the stored vectors were computed from another `EmbeddingInput` than this build's.
+    public func vectorsUseOtherInput() throws(IndexError) -> Bool {
+        try meta(MetaKey.embeddingInput) != EmbeddingInput.version
     }
 
     /// Throws when the index holds another embedder's vectors (a new index passes).
@@ -113,6 +122,7 @@ public final class IndexStore {
         try transaction { () throws(IndexError) in
             try connection.execute("DELETE FROM chunk_vectors")
             try setEmbedderIdentity(identity)
+            try setMeta(MetaKey.embeddingInput, EmbeddingInput.version)
         }
     }
 
@@ -239,14 +249,14 @@ public final class IndexStore {
     }
 
     /// Up to `limit` chunks that have no vector yet (after `--reembed`, or an index from an interrupted re-embed).
-    public func chunksMissingVectors(limit: Int) throws(IndexError) -> [(id: Int64, text: String)] {
+    public func chunksMissingVectors(limit: Int) throws(IndexError) -> [(id: Int64, text: String, heading: String)] {
         let statement = try connection.prepare("""
-            SELECT c.id, c.text FROM chunks c LEFT JOIN chunk_vectors v ON v.chunk_id = c.id
+            SELECT c.id, c.text, c.heading FROM chunks c LEFT JOIN chunk_vectors v ON v.chunk_id = c.id
             WHERE v.chunk_id IS NULL ORDER BY c.id LIMIT ?
             """)
         statement.bind(1, limit)
-        var rows: [(id: Int64, text: String)] = []
-        while try statement.step() { rows.append((statement.int64(0), statement.string(1))) }
+        var rows: [(id: Int64, text: String, heading: String)] = []
+        while try statement.step() { rows.append((statement.int64(0), statement.string(1), statement.string(2))) }
         return rows
     }
 

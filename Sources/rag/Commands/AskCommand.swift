@@ -8,6 +8,7 @@ enum AskCommand {
         usage: ["ask [options] QUESTION"],
         options: [
             OptionSpec("k", short: "k", value: "N", help: "chunks to retrieve (default 8)"),
+            OptionSpec.noRerank,
             OptionSpec("budget", value: "TOKENS", help: "token budget of the sources in the prompt (default 1500)"),
             OptionSpec("temperature", value: "T", help: "sampling temperature 0...5, 0 = greedy (default 0)"),
             OptionSpec("seed", value: "N", help: "random seed for sampling"),

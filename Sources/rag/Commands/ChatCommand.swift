@@ -13,6 +13,7 @@ enum ChatCommand {
             OptionSpec("delete", value: "NAME", help: "delete a session"),
             OptionSpec("json", help: "one JSON object per turn (--list: a JSON list)"),
             OptionSpec("k", short: "k", value: "N", help: "number of chunks to retrieve (default 8)"),
+            OptionSpec.noRerank,
             OptionSpec("budget", value: "TOKENS", help: "token budget for the sources of an answer (default 1500)"),
             OptionSpec("memory", value: "TOKENS", help: "token budget for the summary and recent turns (default 800)"),
             OptionSpec("max-tokens", value: "N", help: "maximum answer length in tokens (default 256)"),

@@ -12,6 +12,7 @@ enum EvalCommand {
                 "eval summaries DOCUMENTS.jsonl [--split dev|test|all] [--words N] [--json]"],
         options: [
             OptionSpec("k", short: "k", value: "N", help: "cut-off for the file ranking (default 10)"),
+            OptionSpec.noRerank,
             OptionSpec("json", help: "print JSON (per mode and per query)"),
             OptionSpec("dense-weight", value: "W", help: "weight of the dense score in hybrid fusion (default: built-in)"),
             OptionSpec("sweep", help: "also report hybrid for dense weights 0.0, 0.1, …, 1.0"),
@@ -97,9 +98,14 @@ enum EvalCommand {
         let retriever = try Services.openRetriever(invocation, settings: settings)
         let pool = max(50, k * 5)
 
-        func evaluate(_ mode: SearchMode, weight: Double? = nil) throws -> (RetrievalMetrics, [String: (Double, [String], Double)]) {
+        let reranker = retriever.settings.reranker
+        func evaluate(_ mode: SearchMode, weight: Double? = nil, rerank: Bool = true) throws -> (RetrievalMetrics, [String: (Double, [String], Double)]) {
             if let weight { retriever.settings.denseWeight = weight }
-            defer { retriever.settings.denseWeight = settings.denseWeight }
+            retriever.settings.reranker = rerank ? reranker : nil
+            defer {
+                retriever.settings.denseWeight = settings.denseWeight
+                retriever.settings.reranker = reranker
+            }
             var all: [RetrievalMetrics] = []
             var details: [String: (Double, [String], Double)] = [:]
             for query in queries {
@@ -114,11 +120,14 @@ enum EvalCommand {
 
         var modes: [ModeReport] = []
         var perMode: [String: [String: (Double, [String], Double)]] = [:]
-        for mode in SearchMode.allCases {
-            invocation.console.info("evaluating \(mode.rawValue) on \(queries.count) queries")
-            let (metrics, details) = try evaluate(mode)
-            perMode[mode.rawValue] = details
-            modes.append(report(mode.rawValue, metrics, weight: mode == .hybrid ? settings.denseWeight : nil))
+        // Each mode; hybrid also without its second stage when the reranker is on.
+        var runs: [(name: String, mode: SearchMode, rerank: Bool)] = SearchMode.allCases.map { ($0.rawValue, $0, true) }
+        if reranker != nil { runs.insert(("hybrid --no-rerank", .hybrid, false), at: 2) }
+        for run in runs {
+            invocation.console.info("evaluating \(run.name) on \(queries.count) queries")
+            let (metrics, details) = try evaluate(run.mode, rerank: run.rerank)
+            perMode[run.name] = details
+            modes.append(report(run.name, metrics, weight: run.mode == .hybrid ? settings.denseWeight : nil))
         }
         var sweep: [ModeReport]?
         if arguments.flag("sweep") {
@@ -142,10 +151,10 @@ enum EvalCommand {
             return
         }
         invocation.console.result("\(queries.count) queries, \(scored) with gold files, k = \(k)")
-        invocation.console.result("mode      weight  recall@5  recall@10  MRR@10  nDCG@10")
+        invocation.console.result("mode                weight  recall@5  recall@10  MRR@10  nDCG@10")
         for row in modes + (sweep ?? []) {
             let weight = row.denseWeight.map { String(format: "%.2f", $0) } ?? "-"
-            let name = row.mode.padding(toLength: 8, withPad: " ", startingAt: 0)
+            let name = row.mode.padding(toLength: 18, withPad: " ", startingAt: 0)
             let padded = weight.padding(toLength: 6, withPad: " ", startingAt: 0)
             invocation.console.result(name + "  " + padded + String(format: "  %.3f     %.3f      %.3f   %.3f",
                                                                      row.recallAt5, row.recallAt10, row.mrrAt10, row.ndcgAt10))

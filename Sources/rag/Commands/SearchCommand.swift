@@ -10,6 +10,7 @@ enum SearchCommand {
         usage: ["search [options] QUERY"],
         options: [
             OptionSpec("k", short: "k", value: "N", help: "number of results (default 10)"),
+            OptionSpec.noRerank,
             OptionSpec("mode", value: "MODE", help: "dense | lexical | hybrid (default hybrid)"),
             OptionSpec("json", help: "print a JSON list of {path, start_line, end_line, score, text}"),
         ],
