@@ -48,15 +48,9 @@ enum ServeCommand {
 
         let console = invocation.console
         console.info("loading the index and \(workers) generation worker\(workers == 1 ? "" : "s")…")
-        let engines = try (0..<workers).map { _ in
-            AnswerEngine(retriever: try Services.openRetriever(invocation), generator: try Services.makeGenerator(invocation, needed: true))
-        }
-        let databasePath = DataPaths.databasePath(invocation.global)
-        let backend = ServeBackend(retriever: try Services.openRetriever(invocation), engines: engines, queueCapacity: queue,
-                                   status: { (try? IndexStore(path: databasePath, mode: .readOnly).statistics()).map(StatusReport.init) })
         var settings = ServeSettings()
         settings.token = token
-        let api = ServeAPI(backend: backend, settings: settings)
+        let api = try makeAPI(invocation, workers: workers, queue: queue, settings: settings)
         let verbose = invocation.global.verbose && !invocation.global.quiet
         let server = try HTTPServer(host: host, port: port, limits: limits) { request, writer in
             let start = DispatchTime.now()
@@ -71,5 +65,17 @@ enum ServeCommand {
         console.info("listening on http://\(shown):\(server.port)/ (\(workers) worker\(workers == 1 ? "" : "s"), queue \(queue)"
                      + (token == nil ? "" : ", token required") + ")")
         server.wait()
+    }
+
+    /// The API over the index and models of `invocation`: `workers` answer engines (each its own generator and
+    /// retriever) behind a queue of `queue`, and one more retriever for search, embeddings and sources.
+    static func makeAPI(_ invocation: Invocation, workers: Int, queue: Int, settings: ServeSettings) throws -> ServeAPI {
+        let engines = try (0..<workers).map { _ in
+            AnswerEngine(retriever: try Services.openRetriever(invocation), generator: try Services.makeGenerator(invocation, needed: true))
+        }
+        let databasePath = DataPaths.databasePath(invocation.global)
+        let backend = ServeBackend(retriever: try Services.openRetriever(invocation), engines: engines, queueCapacity: queue,
+                                   status: { (try? IndexStore(path: databasePath, mode: .readOnly).statistics()).map(StatusReport.init) })
+        return ServeAPI(backend: backend, settings: settings)
     }
 }
