@@ -52,6 +52,7 @@ public final class HTTPServer: @unchecked Sendable {
         guard !wasStopped else { return }
         shutdown(listener, Int32(SHUT_RDWR))
         finished.wait()
+        finished.signal()  // for any thread in `wait`
         close(listener)
     }
 

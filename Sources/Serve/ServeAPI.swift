@@ -55,6 +55,12 @@ public final class ServeAPI: @unchecked Sendable {
             if let tokenCheck, !tokenCheck.accepts(authorization: request.headers["Authorization"]) {
                 throw .unauthorized(scheme: request.path == "/" ? "Basic" : "Bearer")
             }
+            // Without a token the server is on loopback: refuse other host names, so that a web page cannot
+            // reach it through a domain name rebound to 127.0.0.1 (DNS rebinding).
+            if tokenCheck == nil, !Self.isLoopbackName(request.headers["Host"]) {
+                throw APIError(status: 403, message: "the Host header must name this machine (localhost, 127.0.0.1 or [::1])",
+                               code: "forbidden_host")
+            }
             let forPath = Self.endpoints.filter { $0.path == request.path }
             guard !forPath.isEmpty else { throw .notFound("no such endpoint: \(request.path)") }
             guard let endpoint = forPath.first(where: { $0.method == request.method }) else {
@@ -157,6 +163,16 @@ public final class ServeAPI: @unchecked Sendable {
     }
 
     // MARK: - Helpers
+
+    /// `localhost`, `127.x.x.x` or `[::1]`, with or without a port. (HTTP/1.0 requests may leave Host out.)
+    static func isLoopbackName(_ host: String?) -> Bool {
+        guard let host = host?.lowercased() else { return true }
+        if host.hasPrefix("[") { return host == "[::1]" || host.hasPrefix("[::1]:") }
+        let name = host.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)[0]
+        if name == "localhost" { return true }
+        let octets = name.split(separator: ".", omittingEmptySubsequences: false)
+        return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
+    }
 
     func decode<T: Decodable>(_ type: T.Type, _ request: HTTPRequest) throws(APIError) -> T {
         guard !request.body.isEmpty else { throw .badRequest("the request body is empty: send a JSON object") }

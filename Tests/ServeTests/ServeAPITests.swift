@@ -195,6 +195,20 @@ final class ServeAPITests: XCTestCase {
         XCTAssertEqual(try call("POST", "/api/search", #"{"query":"cache"}"#).status, 401)
     }
 
+    func testWithoutATokenOnlyLoopbackHostNamesAreServed() throws {
+        try start()
+        for host in ["localhost", "localhost:8642", "127.0.0.1:8642", "[::1]:8642"] {
+            let client = try TestClient(port: server.port)
+            client.send("GET /api/status HTTP/1.1\r\nHost: \(host)\r\n\r\n")
+            XCTAssertEqual(try client.readResponse().status, 200, host)
+        }
+        for host in ["evil.example", "evil.example:8642", "127.0.0.1.evil.example", "[::2]:8642"] {
+            let client = try TestClient(port: server.port)
+            client.send("GET /api/status HTTP/1.1\r\nHost: \(host)\r\n\r\n")
+            XCTAssertEqual(try client.readResponse().status, 403, host)
+        }
+    }
+
     func testFullQueueIs503WithRetryAfterAndSearchDoesNotWait() throws {
         try start(queueCapacity: 0)
         generator.hold()

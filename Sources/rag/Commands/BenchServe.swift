@@ -39,6 +39,8 @@ enum BenchServe {
         let rssStartMB: Double
         let rssEndMB: Double
         let rssMaxMB: Double
+        /// Resident memory every 10 s of the run.
+        let rssSamplesMB: [Double]
         enum CodingKeys: String, CodingKey {
             case clients, seconds, workers, queue, answers, errors
             case answersPerSecond = "answers_per_second"
@@ -49,6 +51,7 @@ enum BenchServe {
             case rssStartMB = "rss_start_mb"
             case rssEndMB = "rss_end_mb"
             case rssMaxMB = "rss_max_mb"
+            case rssSamplesMB = "rss_samples_mb"
         }
     }
 
@@ -97,7 +100,14 @@ enum BenchServe {
             }
             thread.start()
         }
-        while group.wait(timeout: .now() + 1) == .timedOut { rssMax = max(rssMax, residentMB()) }
+        var samples: [Double] = []
+        var tick = 0
+        while group.wait(timeout: .now() + 1) == .timedOut {
+            let rss = residentMB()
+            rssMax = max(rssMax, rss)
+            tick += 1
+            if tick % 10 == 0 { samples.append(rss) }
+        }
         let rssEnd = residentMB()
         server.stop()
 
@@ -106,7 +116,8 @@ enum BenchServe {
                             answersPerSecond: Double(total.count) / seconds,
                             firstTokenP50Ms: percentile(firstToken, 0.5), firstTokenP95Ms: percentile(firstToken, 0.95),
                             totalP50Ms: percentile(total, 0.5), totalP95Ms: percentile(total, 0.95), errors: errors,
-                            rssStartMB: rssStart, rssEndMB: rssEnd, rssMaxMB: max(rssMax, rssEnd))
+                            rssStartMB: rssStart, rssEndMB: rssEnd, rssMaxMB: max(rssMax, rssEnd),
+                            rssSamplesMB: samples)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
         invocation.console.result(String(decoding: try encoder.encode(report), as: UTF8.self))
