@@ -30,8 +30,12 @@ let package = Package(
         .target(name: "Retrieval", dependencies: ["Index", "ModelKit", "CSQLite", "COpenBLAS"], swiftSettings: optimize),
         // GGUF llama model → tokenizer → transformer with dense/sparse attention → sampler → chat template.
         .target(name: "Generator", dependencies: ["ModelKit"], swiftSettings: optimize),
+        // A small HTTP/1.1 server over POSIX sockets (parser, keep-alive, chunked/SSE output, limits). Depends on nothing.
+        .target(name: "HTTPServer", swiftSettings: optimize),
+        // `rag serve`: the HTTP API and web page over retrieval and answering; the JSON shapes the CLI shares.
+        .target(name: "Serve", dependencies: ["HTTPServer", "Retrieval", "Index"], swiftSettings: optimize),
         // Thin command-line front end.
-        .executableTarget(name: "rag", dependencies: ["ModelKit", "Index", "Retrieval", "Generator"],
+        .executableTarget(name: "rag", dependencies: ["ModelKit", "Index", "Retrieval", "Generator", "Serve", "HTTPServer"],
                           swiftSettings: optimize),
 
         .testTarget(name: "ModelKitTests", dependencies: ["ModelKit"]),
@@ -39,5 +43,6 @@ let package = Package(
         .testTarget(name: "IndexTests", dependencies: ["Index", "ModelKit"]),
         .testTarget(name: "RetrievalTests", dependencies: ["Retrieval", "Index", "ModelKit", "CSQLite"]),
         .testTarget(name: "RagTests", dependencies: ["ModelKit"]),
+        .testTarget(name: "ServeTests", dependencies: ["HTTPServer", "Serve", "Retrieval", "Index"]),
     ]
 )

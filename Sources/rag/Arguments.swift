@@ -5,6 +5,8 @@ struct UsageError: Error {
     let message: String
     /// The command whose `--help` the hint points to (nil: top level).
     let command: String?
+    /// False for a refusal that is complete in one line (no "Run 'rag … --help'" hint).
+    var showsHint = true
 }
 
 /// A failure while running a command (bad input file, missing index, …). Exit code 1.

@@ -1,5 +1,6 @@
 import Foundation
 import Retrieval
+import Serve
 
 /// How chat turns are printed: plain text (answer, then its sources) or one JSON object per turn.
 struct ChatOutput {

@@ -20,6 +20,7 @@ enum RagCLI {
         SummarizeCommand.spec,
         ChatCommand.spec,
         SearchCommand.spec,
+        ServeCommand.spec,
         StatusCommand.spec,
         GenerateCommand.spec,
         TokenizeCommand.spec,
@@ -48,6 +49,7 @@ enum RagCLI {
             }
         } catch let error as UsageError {
             Console.writeStderr("rag: \(error.message)\n")
+            guard error.showsHint else { return .usage }
             let hint = error.command.map { "rag \($0) --help" } ?? "rag --help"
             Console.writeStderr("Run '\(hint)' for usage.\n")
             return .usage

@@ -2,6 +2,7 @@ import Foundation
 import Index
 import ModelKit
 import Retrieval
+import Serve
 
 enum SearchCommand {
     static let spec = CommandSpec(
@@ -18,22 +19,6 @@ enum SearchCommand {
         details: "dense: cosine similarity of embeddings; lexical: SQLite FTS5 bm25; hybrid: both, fused and diversified.",
         run: run)
 
-    struct Hit: Encodable {
-        let path: String
-        let root: String
-        let heading: String
-        let startLine: Int
-        let endLine: Int
-        let score: Double
-        let text: String
-
-        enum CodingKeys: String, CodingKey {
-            case path, root, heading, score, text
-            case startLine = "start_line"
-            case endLine = "end_line"
-        }
-    }
-
     static func run(_ invocation: Invocation) throws {
         let arguments = invocation.arguments
         let k = try arguments.int("k", default: 10, range: 1...1000)!
@@ -44,8 +29,7 @@ enum SearchCommand {
         let retriever = try Services.openRetriever(invocation)
         let result = try retriever.search(query, k: k, mode: mode)
         let hits = result.chunks.map { found in
-            Hit(path: found.chunk.path, root: found.chunk.rootPath, heading: found.chunk.heading,
-                startLine: found.chunk.startLine, endLine: found.chunk.endLine, score: found.score, text: found.chunk.text)
+            SearchHit(found)
         }
         invocation.console.debug(String(format: "embed %.1f ms, search %.1f ms", result.embedSeconds * 1000, result.searchSeconds * 1000))
         if arguments.flag("json") {

@@ -1,5 +1,6 @@
 import Foundation
 import Index
+import Serve
 
 enum StatusCommand {
     static let spec = CommandSpec(
@@ -11,45 +12,10 @@ enum StatusCommand {
         details: "Roots, document and chunk counts, database size, embedder and the time of the last ingest.",
         run: run)
 
-    struct Report: Encodable {
-        struct Root: Encodable {
-            let path: String
-            let documents: Int
-            let chunks: Int
-        }
-
-        let database: String
-        let databaseBytes: Int64
-        let schemaVersion: Int
-        let roots: [Root]
-        let documents: Int
-        let chunks: Int
-        let vectors: Int
-        let embedder: String?
-        let dimension: Int?
-        let modelSHA256: String?
-        /// ISO 8601, UTC.
-        let lastIngest: String?
-
-        enum CodingKeys: String, CodingKey {
-            case database, roots, documents, chunks, vectors, embedder, dimension
-            case databaseBytes = "database_bytes"
-            case schemaVersion = "schema_version"
-            case modelSHA256 = "model_sha256"
-            case lastIngest = "last_ingest"
-        }
-    }
-
     static func run(_ invocation: Invocation) throws {
         let store = try IndexStore(path: DataPaths.databasePath(invocation.global), mode: .readOnly)
         let statistics = try store.statistics()
-        let report = Report(
-            database: statistics.path, databaseBytes: statistics.databaseBytes, schemaVersion: statistics.schemaVersion,
-            roots: statistics.roots.map { Report.Root(path: $0.path, documents: $0.documentCount, chunks: $0.chunkCount) },
-            documents: statistics.documentCount, chunks: statistics.chunkCount, vectors: statistics.vectorCount,
-            embedder: statistics.embedder?.name, dimension: statistics.embedder?.dimension,
-            modelSHA256: statistics.embedder?.modelSHA256,
-            lastIngest: statistics.lastIngest.map { ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: $0)) })
+        let report = StatusReport(statistics)
         if invocation.arguments.flag("json") {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

@@ -1,0 +1,46 @@
+import Foundation
+import Index
+
+/// What the index holds: `rag status --json`, and the `index` of `GET /api/status`.
+public struct StatusReport: Encodable, Sendable {
+    public struct Root: Encodable, Sendable {
+        public let path: String
+        public let documents: Int
+        public let chunks: Int
+    }
+
+    public let database: String
+    public let databaseBytes: Int64
+    public let schemaVersion: Int
+    public let roots: [Root]
+    public let documents: Int
+    public let chunks: Int
+    public let vectors: Int
+    public let embedder: String?
+    public let dimension: Int?
+    public let modelSHA256: String?
+    /// ISO 8601, UTC.
+    public let lastIngest: String?
+
+    enum CodingKeys: String, CodingKey {
+        case database, roots, documents, chunks, vectors, embedder, dimension
+        case databaseBytes = "database_bytes"
+        case schemaVersion = "schema_version"
+        case modelSHA256 = "model_sha256"
+        case lastIngest = "last_ingest"
+    }
+
+    public init(_ statistics: IndexStatistics) {
+        database = statistics.path
+        databaseBytes = statistics.databaseBytes
+        schemaVersion = statistics.schemaVersion
+        roots = statistics.roots.map { Root(path: $0.path, documents: $0.documentCount, chunks: $0.chunkCount) }
+        documents = statistics.documentCount
+        chunks = statistics.chunkCount
+        vectors = statistics.vectorCount
+        embedder = statistics.embedder?.name
+        dimension = statistics.embedder?.dimension
+        modelSHA256 = statistics.embedder?.modelSHA256
+        lastIngest = statistics.lastIngest.map { ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: $0)) }
+    }
+}
