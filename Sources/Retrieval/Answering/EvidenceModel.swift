@@ -47,13 +47,14 @@ public struct EvidenceModel: Sendable, Codable, Equatable {
 
     func dot(_ a: [Double], _ b: [Double]) -> Double { zip(a, b).reduce(0) { $0 + $1.0 * $1.1 } }
 
-    /// Fitted by `scripts/fit-evidence` on the dev split (186 questions over four corpora):
-    /// 186 dev questions: 148 answerable (138 with the answer among the candidates, 94 ranked first), 38 unanswerable; at the threshold: 89 answered right, 23 refused right, 14 false refusals.
+    /// Fitted by `scripts/fit-evidence` on the dev split (four corpora; indexes with heading-path INT8 vectors and
+    /// the reranked hybrid retrieval):
+    /// 185 dev questions: 147 answerable (140 with the answer among the candidates, 97 ranked first), 38 unanswerable; at the threshold: 93 answered right, 25 refused right, 10 false refusals.
     /// features: cosine, overlap, context_overlap, chunk_cosine, chunk_rank, number_answer, novelty, length, span, query_likelihood; answerability: top_score, top_share, top_overlap, top_cosine, best_chunk_cosine, retrieved_overlap, missing_rare, unknown_name, bias
     public static let fitted = EvidenceModel(
-        rankerWeights: [2.0160, 2.5112, 2.6510, 0.3678, 1.3959, 0.5354, -0.8376, 0.6341, 1.1225, 0.0000],
-        rerankWeights: [2.0160, 2.5112, 2.6510, 0.3678, 1.3959, 0.5354, -0.8376, 0.6341, 1.1225, 0.0000],
-        answerabilityWeights: [0.9804, -0.1570, 0.3755, 0.4906, 0.5718, 0.3665, 0.5938, -0.8172, -8.0301],
-        refusalThreshold: 0.5019,
+        rankerWeights: [2.1222, 2.0556, 2.1009, 0.7636, 2.2153, 0.6325, -0.8770, 0.5794, 1.1120, 0.0000],
+        rerankWeights: [2.1222, 2.0556, 2.1009, 0.7636, 2.2153, 0.6325, -0.8770, 0.5794, 1.1120, 0.0000],
+        answerabilityWeights: [1.0847, -0.0896, 0.4736, 0.5213, 0.5091, 0.5794, -0.3573, -0.9697, -10.5881],
+        refusalThreshold: 0.1288,
         likelihoodCandidates: 0)
 }
