@@ -22,12 +22,16 @@ enum BenchAsk {
     struct Scale: Encodable {
         let chunks: Int
         let embeddingMs: Double
+        /// Hybrid search with its second stage (the default).
         let searchMs: Double
+        /// The same without the second stage (`--no-rerank`).
+        let searchNoRerankMs: Double
         let retrievalMs: Double
         enum CodingKeys: String, CodingKey {
             case chunks
             case embeddingMs = "embedding_ms"
             case searchMs = "search_ms"
+            case searchNoRerankMs = "search_no_rerank_ms"
             case retrievalMs = "retrieval_ms"
         }
     }
@@ -81,13 +85,18 @@ enum BenchAsk {
             let corpus = try SyntheticCorpus(texts: texts, count: size, dimension: embedder.identity.dimension)
             let retriever = try HybridRetriever(corpus: corpus, embedder: embedder)
             _ = try retriever.search(questions[0], k: 8)  // warm-up
-            var embedding: [Double] = [], search: [Double] = []
+            var embedding: [Double] = [], search: [Double] = [], searchNoRerank: [Double] = []
+            let reranker = retriever.settings.reranker
             for question in questions {
                 let result = try retriever.search(question, k: 8)
                 embedding.append(result.embedSeconds * 1000)
                 search.append(result.searchSeconds * 1000)
+                retriever.settings.reranker = nil
+                searchNoRerank.append(try retriever.search(question, k: 8).searchSeconds * 1000)
+                retriever.settings.reranker = reranker
             }
             scales.append(Scale(chunks: size, embeddingMs: BenchGenerate.median(embedding), searchMs: BenchGenerate.median(search),
+                                searchNoRerankMs: BenchGenerate.median(searchNoRerank),
                                 retrievalMs: BenchGenerate.median(zip(embedding, search).map(+))))
             if size == 20_000 { answerCorpus = corpus }
         }
