@@ -78,6 +78,10 @@ $("ask").addEventListener("submit", async (event) => {
   }
 });
 
+// A link to the page with ?q=question asks it on load (bookmarks, links from other tools).
+const asked = new URLSearchParams(location.search).get("q");
+if (asked) { $("question").value = asked; $("ask").requestSubmit(); }
+
 async function stream(answer, sources) {
   const response = await fetch("/v1/chat/completions", {
     method: "POST",
