@@ -52,8 +52,7 @@ public struct Router: Sendable {
     public func decide(question: String, forced: Route?, requestedDocument: DocumentRef?,
                        retrieval: RetrievalResult?, documents: [DocumentRef]) -> RouteDecision {
         let named = Self.namedDocuments(in: question, among: documents)
-        let lower = question.lowercased()
-        let cue = Self.wholeDocumentCues.first { lower.contains($0) }
+        let cue = Self.wholeDocumentCue(in: question)
         if let requestedDocument {
             var decision = RouteDecision(route: .document, reason: "--doc \(requestedDocument.path) asks for that document",
                                          documents: [requestedDocument])
@@ -86,6 +85,12 @@ public struct Router: Sendable {
         }
         let evidence = retrieval.map { " (best similarity \(format($0.bestDenseScore)))" } ?? ""
         return RouteDecision(route: .rag, reason: "retrieval found passages that match the question\(evidence)", documents: [])
+    }
+
+    /// The first whole-document cue the question holds as whole words ("register" does not hold "gist").
+    static func wholeDocumentCue(in question: String) -> String? {
+        let text = " " + normalizeName(question) + " "
+        return wholeDocumentCues.first { text.contains(" " + normalizeName($0) + " ") }
     }
 
     /// Documents whose file name (without extension; `-`/`_` read as spaces) the question mentions.

@@ -1,4 +1,4 @@
-import Retrieval
+@testable import Retrieval
 import XCTest
 
 final class RouterTests: XCTestCase {
@@ -33,6 +33,16 @@ final class RouterTests: XCTestCase {
         let decision = Router().decide(question: "How large is the kv cache for 8k tokens?", forced: nil,
                                        requestedDocument: nil, retrieval: retrieval(best: 0.7), documents: documents)
         XCTAssertEqual(decision.route, .rag)
+    }
+
+    func testCuesAreWholeWords() {
+        // "register" holds "gist", "outlined" holds "outline": neither asks for a summary.
+        let decision = Router().decide(question: "How do I register a callback for the kv cache log?", forced: nil,
+                                       requestedDocument: nil, retrieval: retrieval(best: 0.7), documents: documents)
+        XCTAssertEqual(decision.route, .rag)
+        XCTAssertNil(Router.wholeDocumentCue(in: "the steps outlined in flash attention"))
+        XCTAssertEqual(Router.wholeDocumentCue(in: "tl;dr of the kv-cache note?"), "tl;dr")
+        XCTAssertEqual(Router.wholeDocumentCue(in: "What's it about, the flash attention note?"), "what's it about")
     }
 
     func testWeakEvidenceIsLeftToTheEvidenceModelUnlessConfigured() {
