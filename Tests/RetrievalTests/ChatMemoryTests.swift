@@ -116,6 +116,10 @@ final class ChatMemoryTests: XCTestCase {
         XCTAssertEqual(QuestionCondenser.clean("How many bits per weight does the Q4_1 variant of the KV cache use?",
                                                original: "How many bits per weight does the Q4_1 variant of it use?", context: context),
                        "How many bits per weight does the Q4_1 variant of the KV cache use?")
+        XCTAssertNil(QuestionCondenser.clean("How big is the KV cache of Llama 2?", original: "How big is it?", context: context),
+                     "one added word the conversation never used (and a number nobody said)")
+        XCTAssertEqual(QuestionCondenser.clean("How big are the KV caches?", original: "How big is it?", context: context),
+                       "How big are the KV caches?", "a plural of a word of the conversation is that word")
     }
 
     func testReferencesBackAreRecognized() {

@@ -180,8 +180,9 @@ public struct QuestionCondenser {
     /// first non-empty line, labels and quotes stripped; it must not be a refusal, must still be a question when
     /// the follow-up is one (not an answer to it), must differ from the follow-up and from earlier questions,
     /// must keep every number-bearing word and at least three quarters of the follow-up's content words (a small
-    /// model often shortens a question into another one), and at least half of the words it adds must come from
-    /// the conversation (a small model sometimes drifts to an unrelated topic).
+    /// model often shortens a question into another one), and every word it adds must come from the conversation
+    /// (compared as `Terms`, so "caches" matches "cache"): a rewrite may resolve "it", never bring in a new subject
+    /// or a number nobody said.
     public static func clean(_ raw: String, original: String, context: String, earlierQuestions: [String] = []) -> String? {
         guard var line = raw.split(whereSeparator: \.isNewline)
             .map({ $0.trimmingCharacters(in: .whitespaces) }).first(where: { !$0.isEmpty }) else { return nil }
@@ -203,9 +204,8 @@ public struct QuestionCondenser {
         guard numbers.isSubset(of: rewriteWords) else { return nil }
         let kept = originalWords.intersection(rewriteWords).count
         guard kept * 4 >= originalWords.count * 3 else { return nil }
-        let added = rewriteWords.subtracting(originalWords)
-        let known = Set(LexicalQuery.terms(in: original + " " + context))
-        guard added.intersection(known).count * 2 >= added.count else { return nil }
+        let added = Set(Terms.of(line)).subtracting(Terms.of(original))
+        guard added.isSubset(of: Set(Terms.of(context))) else { return nil }
         return line
     }
 }
