@@ -66,7 +66,7 @@ final class ChatEngineTests: XCTestCase {
         let engine = try makeChatEngine(generator: generator, store: store, budget: budget)
         let instructionTokens = 60   // system instructions and prompt scaffolding, in words
         let bound = budget.promptBound(instructionTokens: instructionTokens)
-        XCTAssertLessThanOrEqual(bound, 3000)
+        XCTAssertLessThanOrEqual(bound, 3200, "far below the 8192-token context, so prefill stays affordable")
 
         var summarized = 0
         for index in 0..<200 {

@@ -50,7 +50,8 @@ public struct ConversationSummarizer {
         return Outcome(summary: kept.joined(separator: "\n"), fellBack: false, promptTokens: 0, seconds: seconds)
     }
 
-    /// One line: the searched question, the answer without citation markers, its first cited source.
+    /// One line: the searched question, the answer's sentences that carry numbers and names (`carrying`), its first
+    /// cited source.
     static func fact(of turn: ChatTurn) -> String {
         // A follow-up searched with its context appended keeps only its own words here.
         let searched = turn.standaloneQuestion.components(separatedBy: " (follow-up to:").first ?? turn.standaloneQuestion
@@ -59,9 +60,25 @@ public struct ConversationSummarizer {
         if answer.isEmpty || answer.hasPrefix(GroundedPrompt.noAnswer) {
             return question + " The documents don't say."
         }
+        return question + " " + carrying(answer) + source(of: turn)
+    }
+
+    /// The source a fact cites: its first cited source's path and lines.
+    static func source(of turn: ChatTurn) -> String {
         let cited = turn.cited.first.flatMap { number in turn.sources.first { $0.number == number } }
-        let source = cited.map { " (\($0.path):\($0.startLine)-\($0.endLine))" } ?? ""
-        return question + " " + answer + source
+        return cited.map { " (\($0.path):\($0.startLine)-\($0.endLine))" } ?? ""
+    }
+
+    /// The sentences of an answer that carry what a memory must keep — a number or a name (a capitalized word
+    /// inside a sentence, an identifier with a digit) — word for word; the first sentence when none does.
+    static func carrying(_ answer: String) -> String {
+        let all = sentences(of: answer)
+        let kept = all.filter { sentence in
+            let words = sentence.split(whereSeparator: \.isWhitespace)
+            return words.contains { $0.contains(where: \.isNumber) }
+                || words.dropFirst().contains { $0.first?.isUppercase == true && $0.count > 1 }
+        }
+        return (kept.isEmpty ? Array(all.prefix(1)) : kept).joined(separator: " ")
     }
 
     /// What makes two facts the same: the answer part, lowercased (a repeated answer is remembered once).

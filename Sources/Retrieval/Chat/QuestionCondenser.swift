@@ -53,7 +53,9 @@ public struct QuestionCondenser {
     public func messages(question: String, memory: ConversationMemory) -> [PromptMessage] {
         var conversation = ""
         if !memory.summary.text.isEmpty {
-            conversation = "Earlier: " + memory.summary.text + "\n"
+            let newest = ConversationSummarizer.keepEnd(of: memory.summary.text, tokens: budget.condenserSummaryTokens,
+                                                        countTokens: generator.countTokens)
+            conversation = "Earlier: " + newest + "\n"
         }
         let full = memory.recentTurns.suffix(budget.condenserTurns)
         for turn in memory.recentTurns.dropLast(full.count) {

@@ -15,7 +15,7 @@ enum ChatCommand {
             OptionSpec("k", short: "k", value: "N", help: "number of chunks to retrieve (default 8)"),
             OptionSpec.noRerank,
             OptionSpec("budget", value: "TOKENS", help: "token budget for the sources of an answer (default 1500)"),
-            OptionSpec("memory", value: "TOKENS", help: "token budget for the summary and recent turns (default 800)"),
+            OptionSpec("memory", value: "TOKENS", help: "token budget for the summary and recent turns (default 1200)"),
             OptionSpec("max-tokens", value: "N", help: "maximum answer length in tokens (default 256)"),
             OptionSpec("temperature", value: "T", help: "sampling temperature 0...5, 0 = greedy (default 0)"),
             OptionSpec("seed", value: "N", help: "random seed for sampling"),
@@ -80,7 +80,7 @@ enum ChatCommand {
         var budget = ChatBudget()
         budget.sourcesTokens = try arguments.int("budget", default: budget.sourcesTokens, range: 64...6000)!
         budget.memoryTokens = try arguments.int("memory", default: budget.memoryTokens, range: 100...4000)!
-        budget.summaryTokens = min(budget.summaryTokens, budget.memoryTokens / 4)
+        budget.summaryTokens = Int(Double(budget.memoryTokens) * ChatBudget.summaryShare)
         budget.answerTokens = answerTokens
         return budget
     }
