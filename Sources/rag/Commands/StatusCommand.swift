@@ -8,7 +8,7 @@ enum StatusCommand {
         usage: ["status [options]"],
         options: [OptionSpec("json", help: "print JSON")],
         positionals: 0...0,
-        details: "Roots, document and chunk counts, database size, embedder and the time of the last ingest.",
+        details: "Roots, document and chunk counts, database size, embedder, the time of the last ingest and the files it skipped.",
         run: run)
 
     struct Report: Encodable {
@@ -30,9 +30,11 @@ enum StatusCommand {
         let modelSHA256: String?
         /// ISO 8601, UTC.
         let lastIngest: String?
+        /// Files the last ingest of each root left out, with the reason.
+        let skipped: [IngestSummary.Skipped]
 
         enum CodingKeys: String, CodingKey {
-            case database, roots, documents, chunks, vectors, embedder, dimension
+            case database, roots, documents, chunks, vectors, embedder, dimension, skipped
             case databaseBytes = "database_bytes"
             case schemaVersion = "schema_version"
             case modelSHA256 = "model_sha256"
@@ -49,7 +51,10 @@ enum StatusCommand {
             documents: statistics.documentCount, chunks: statistics.chunkCount, vectors: statistics.vectorCount,
             embedder: statistics.embedder?.name, dimension: statistics.embedder?.dimension,
             modelSHA256: statistics.embedder?.modelSHA256,
-            lastIngest: statistics.lastIngest.map { ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: $0)) })
+            lastIngest: statistics.lastIngest.map { ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: $0)) },
+            skipped: try store.skippedFiles().map {
+                IngestSummary.Skipped(root: $0.rootPath, path: $0.path, reason: $0.reason, detail: $0.detail)
+            })
         if invocation.arguments.flag("json") {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -66,6 +71,11 @@ enum StatusCommand {
         console.result("documents:   \(report.documents)")
         console.result("chunks:      \(report.chunks)" + (report.vectors != report.chunks ? " (\(report.vectors) with vectors: run 'rag ingest' to finish)" : ""))
         console.result("last ingest: \(report.lastIngest ?? "never completed")")
+        if !report.skipped.isEmpty {
+            let reasons = Dictionary(report.skipped.map { ($0.reason, 1) }, uniquingKeysWith: +)
+                .sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+            console.result("skipped:     \(report.skipped.count) files (\(reasons); --json lists them)")
+        }
         console.result(report.roots.isEmpty ? "roots:       none (run 'rag ingest DIR')" : "roots:")
         for root in report.roots {
             console.result("  \(root.path)  \(root.documents) documents, \(root.chunks) chunks")
