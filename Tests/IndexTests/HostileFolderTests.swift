@@ -163,6 +163,30 @@ final class HostileFolderTests: XCTestCase {
         }
     }
 
+    func testHelpersReadTheOpenFileAndLeakNoDescriptors() throws {
+        try scratch.write("page.1", ".TH PAGE 1\n.SH NAME\npage \\- a manual page\n")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "gzip -9 -c \"$1\" > \"$2\"", "sh", scratch.subpath("page.1"), scratch.subpath("page.1.gz")]
+        try process.run()
+        process.waitUntilExit()
+        let loader = DocumentLoader()
+        func openDescriptors() -> Int { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? 0 }
+        func loadOnce() throws {
+            guard case .opened(let file) = SourceFile.load(path: scratch.subpath("page.1.gz"), limit: limit, root: nil) else {
+                return XCTFail("the .gz file opens")
+            }
+            guard case .loaded(let document) = loader.load(name: "page.1.gz", file: file, limit: limit) else {
+                return XCTFail("the man page loads through gzip on the open descriptor")
+            }
+            XCTAssertTrue(document.text.contains("a manual page"), document.text)
+        }
+        try loadOnce()
+        let before = openDescriptors()
+        for _ in 0..<20 { try loadOnce() }
+        XCTAssertLessThanOrEqual(openDescriptors(), before + 2, "no descriptor leaks per load")
+    }
+
     func testReadingStopsAtTheLimit() throws {
         let path = try scratch.write("corpus/grown.txt", String(repeating: "a", count: 3 << 20))
         guard case .skipped(.tooLarge(_, let reported)) = SourceFile.load(path: path, limit: limit, root: nil) else {

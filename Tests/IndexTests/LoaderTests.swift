@@ -294,6 +294,15 @@ final class LoaderTests: XCTestCase {
         }
         XCTAssertEqual(document.format, .pdf)
         XCTAssertTrue(document.text.contains("Hello from a PDF page"), document.text)
+        // Through the bounded read path, pdftotext reads the open file on its standard input.
+        guard case .opened(let file) = SourceFile.load(path: path, limit: 1 << 20, root: nil),
+              case .loaded(let streamed) = loader.load(name: "hello.pdf", file: file, limit: 1 << 20) else {
+            return XCTFail("the PDF should load from its open descriptor")
+        }
+        XCTAssertEqual(streamed.text, document.text)
+        guard case .skipped(.outputTooLarge(source: "pdftotext output", limit: 4)) = loader.load(name: "hello.pdf", file: file, limit: 4) else {
+            return XCTFail("pdftotext output over the limit is a skip naming the limit")
+        }
     }
 
     /// A one-page PDF with one line of Helvetica text, xref offsets computed.
