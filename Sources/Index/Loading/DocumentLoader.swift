@@ -147,17 +147,18 @@ public struct DocumentLoader: Sendable {
             let result = runHelper(gzipPath, ["-dc"], on: file, limit: limit)
             if result.overLimit { return .skipped(.outputTooLarge(source: "decompressed text", limit: limit)) }
             guard result.status == 0 else { return .skipped(.conversionFailed("gzip: \(result.errorLine)")) }
-            return load(name: innerName, path: file.path, bytes: result.output)
+            return load(name: innerName, bytes: result.output)
+        case .format(.pdf):
+            return loadPDF(file, limit: limit)
         default:
-            if case .format(.pdf) = FileKinds.kind(ofFileNamed: name) { return loadPDF(file, limit: limit) }
-            return load(name: name, path: file.path, bytes: file.bytes)
+            return load(name: name, bytes: file.bytes)
         }
     }
 
     /// Bytes as read or decompressed → a document, by the name's format or by sniffing.
-    private func load(name: String, path: String, bytes: [UInt8]) -> Outcome {
+    private func load(name: String, bytes: [UInt8]) -> Outcome {
         let kind = FileKinds.kind(ofFileNamed: name)
-        if case .format(.pdf) = kind { return .skipped(.unsupportedType("pdf.gz")) }
+        if case .format(.pdf) = kind { return .skipped(.unsupportedType("pdf.gz")) }   // only reached decompressed
         if case .knownBinary(let ext) = kind { return .skipped(.unsupportedType(ext)) }
         if bytes.isEmpty { return .skipped(.empty) }
         if TextDecoding.looksBinary(bytes) { return .skipped(.binary) }

@@ -7,9 +7,10 @@ import Darwin
 
 /// A file opened for ingest and read whole, through the one bounded read path every loader uses.
 ///
-/// Opening never blocks and never reads anything but a regular file: the file is opened with
-/// `O_NONBLOCK` (a FIFO put in its place after the walk opens at once) and checked with `fstat`
-/// on the open descriptor. The read stops after `limit` bytes. The descriptor stays open, so helper
+/// Opening never blocks and never reads anything but a regular file: a path that is not one is not
+/// opened at all, and as the path may change between that check and the open (a FIFO put in its place),
+/// the file is opened with `O_NONBLOCK` (a FIFO opens at once) and checked again with `fstat` on the
+/// open descriptor. The read stops after `limit` bytes. The descriptor stays open, so helper
 /// programs (gzip, pdftotext) read the very file that was checked, on their standard input.
 public final class SourceFile {
     public let path: String
@@ -42,6 +43,8 @@ public final class SourceFile {
     /// Opens and reads `path`. With `root`, the opened file must lie inside that folder (a link
     /// swapped in after the walk is refused); nil accepts any location (`--follow-links`).
     public static func load(path: String, limit: Int64, root: String?) -> Opening {
+        var before = stat()
+        if stat(path, &before) == 0, (before.st_mode & S_IFMT) != S_IFREG { return .skipped(.notARegularFile) }
         let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard descriptor >= 0 else {
             let code = errno
@@ -57,9 +60,15 @@ public final class SourceFile {
             close(descriptor)
             return .skipped(.notARegularFile)
         }
-        if let root, let actual = openedPath(descriptor: descriptor, path: path), !FolderContainment.contains(root: root, path: actual) {
-            close(descriptor)
-            return .skipped(.linkOutsideRoot)
+        if let root {
+            guard let actual = openedPath(descriptor: descriptor, path: path) else {
+                close(descriptor)
+                return .skipped(.unreadable("cannot tell where the file is"))
+            }
+            if !FolderContainment.contains(root: root, path: actual) {
+                close(descriptor)
+                return .skipped(.linkOutsideRoot)
+            }
         }
         switch readAll(descriptor, limit: limit) {
         case .read(let bytes):
