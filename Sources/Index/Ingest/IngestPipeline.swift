@@ -169,7 +169,10 @@ public final class IngestPipeline {
             let chunkStart = Date()
             let chunks = chunker.chunk(document)
             report.timings.chunk += Date().timeIntervalSince(chunkStart)
-            pending.append(PendingDocument(rootID: rootID, facts: facts, chunks: chunks, source: document, reused: nil,
+            // The text is only kept for its line map: a document whose lines are the file's own costs nothing more
+            // while it waits for its vectors (a 30 MiB file would otherwise be held twice, as text and as chunks).
+            pending.append(PendingDocument(rootID: rootID, facts: facts, chunks: chunks,
+                                           source: document.sourceLines == nil ? nil : document, reused: nil,
                                            isUpdate: state != nil))
             pendingChunkCount += chunks.count
         }
