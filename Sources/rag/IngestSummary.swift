@@ -96,8 +96,8 @@ struct IngestSummary: Encodable {
         var parts = ["added \(added)", "updated \(updated)", "removed \(removed)", "unchanged \(unchanged)"]
         if !skipped.isEmpty { parts.append("skipped \(skipped.count)") }
         let repaired = decoded.filter { $0.encoding == "utf8_repaired" }.count, latin1 = decoded.count - repaired
-        if repaired > 0 { parts.append("repaired \(repaired) (invalid UTF-8)") }
-        if latin1 > 0 { parts.append("read as Latin-1 \(latin1)") }
+        if repaired > 0 { parts.append("\(repaired) with invalid UTF-8 repaired") }
+        if latin1 > 0 { parts.append("\(latin1) read as Latin-1") }
         let speed = String(format: "%.1f s, %.1f files/s, %.1f chunks/s", seconds, filesPerSecond, chunksPerSecond)
         return parts.joined(separator: ", ") + "; \(chunks) chunks written, \(chunksEmbedded) embedded in " + speed
             + (interrupted ? " (interrupted: run the same command again to finish)" : "")
