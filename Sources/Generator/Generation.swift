@@ -106,6 +106,7 @@ public final class TextGeneration {
         var reason = StopReason.maxTokens
         var stopToken: Int32?
         while generated.count < maxTokens {
+            guard !scratch.lastLogits.contains(where: \.isNaN) else { throw .nonFiniteLogits(path: model.weights.file.path) }
             let next = sampler.sample(scratch.lastLogits, history: history[...], generated: generated[...])
             if options.stopTokens.contains(next) {
                 reason = .stopToken

@@ -9,6 +9,8 @@ public enum GeneratorError: Error, Equatable, CustomStringConvertible {
     case contextOverflow(needed: Int, contextLength: Int)
     case emptyPrompt
     case tokenOutOfRange(id: Int32, vocabularySize: Int)
+    /// The forward pass produced NaN logits (corrupt weights the load did not catch).
+    case nonFiniteLogits(path: String)
 
     public var description: String {
         switch self {
@@ -24,6 +26,8 @@ public enum GeneratorError: Error, Equatable, CustomStringConvertible {
             return "the prompt is empty: give at least one token"
         case .tokenOutOfRange(let id, let vocabularySize):
             return "token id \(id) is outside the vocabulary of \(vocabularySize) tokens"
+        case .nonFiniteLogits(let path):
+            return "model \(path) produced NaN logits (its weights are corrupt; re-download it or run scripts/setup)"
         }
     }
 }

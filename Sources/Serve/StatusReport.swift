@@ -9,6 +9,14 @@ public struct StatusReport: Encodable, Sendable {
         public let chunks: Int
     }
 
+    /// A file the last ingest of its root left out, with the reason.
+    public struct Skipped: Encodable, Sendable {
+        public let root: String
+        public let path: String
+        public let reason: String
+        public let detail: String
+    }
+
     public let database: String
     public let databaseBytes: Int64
     public let schemaVersion: Int
@@ -21,16 +29,18 @@ public struct StatusReport: Encodable, Sendable {
     public let modelSHA256: String?
     /// ISO 8601, UTC.
     public let lastIngest: String?
+    /// Files the last ingest of each root left out.
+    public let skipped: [Skipped]
 
     enum CodingKeys: String, CodingKey {
-        case database, roots, documents, chunks, vectors, embedder, dimension
+        case database, roots, documents, chunks, vectors, embedder, dimension, skipped
         case databaseBytes = "database_bytes"
         case schemaVersion = "schema_version"
         case modelSHA256 = "model_sha256"
         case lastIngest = "last_ingest"
     }
 
-    public init(_ statistics: IndexStatistics) {
+    public init(_ statistics: IndexStatistics, skipped: [StoredSkippedFile] = []) {
         database = statistics.path
         databaseBytes = statistics.databaseBytes
         schemaVersion = statistics.schemaVersion
@@ -42,5 +52,6 @@ public struct StatusReport: Encodable, Sendable {
         dimension = statistics.embedder?.dimension
         modelSHA256 = statistics.embedder?.modelSHA256
         lastIngest = statistics.lastIngest.map { ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: $0)) }
+        self.skipped = skipped.map { Skipped(root: $0.rootPath, path: $0.path, reason: $0.reason, detail: $0.detail) }
     }
 }

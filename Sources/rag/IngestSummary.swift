@@ -10,6 +10,15 @@ struct IngestSummary: Encodable {
         let detail: String
     }
 
+    /// An indexed file that was not clean UTF-8.
+    struct Decoded: Encodable {
+        let root: String
+        let path: String
+        /// `utf8_repaired` or `latin1`.
+        let encoding: String
+        let detail: String
+    }
+
     struct Timings: Encodable {
         let walk: Double
         let read: Double
@@ -26,6 +35,7 @@ struct IngestSummary: Encodable {
     let reused: Int
     let skipped: [Skipped]
     let skippedByReason: [String: Int]
+    let decoded: [Decoded]
     let files: Int
     let chunks: Int
     let chunksEmbedded: Int
@@ -39,7 +49,7 @@ struct IngestSummary: Encodable {
     let interrupted: Bool
 
     enum CodingKeys: String, CodingKey {
-        case added, updated, removed, unchanged, reused, skipped, files, chunks, seconds, timings, database, embedder, interrupted
+        case added, updated, removed, unchanged, reused, skipped, decoded, files, chunks, seconds, timings, database, embedder, interrupted
         case skippedByReason = "skipped_by_reason"
         case chunksEmbedded = "chunks_embedded"
         case filesPerSecond = "files_per_second"
@@ -55,6 +65,9 @@ struct IngestSummary: Encodable {
         reused = report.reused
         skipped = report.skipped.map { Skipped(root: $0.root, path: $0.file.path, reason: $0.file.reason.key, detail: $0.file.reason.description) }
         skippedByReason = Dictionary(report.skipped.map { ($0.file.reason.key, 1) }, uniquingKeysWith: +)
+        decoded = report.decoded.map {
+            Decoded(root: $0.root, path: $0.path, encoding: $0.encoding.key ?? "utf8", detail: $0.encoding.description)
+        }
         files = report.filesSeen
         chunks = report.chunksWritten
         chunksEmbedded = report.chunksEmbedded
@@ -82,6 +95,9 @@ struct IngestSummary: Encodable {
     var text: String {
         var parts = ["added \(added)", "updated \(updated)", "removed \(removed)", "unchanged \(unchanged)"]
         if !skipped.isEmpty { parts.append("skipped \(skipped.count)") }
+        let repaired = decoded.filter { $0.encoding == "utf8_repaired" }.count, latin1 = decoded.count - repaired
+        if repaired > 0 { parts.append("\(repaired) with invalid UTF-8 repaired") }
+        if latin1 > 0 { parts.append("\(latin1) read as Latin-1") }
         let speed = String(format: "%.1f s, %.1f files/s, %.1f chunks/s", seconds, filesPerSecond, chunksPerSecond)
         return parts.joined(separator: ", ") + "; \(chunks) chunks written, \(chunksEmbedded) embedded in " + speed
             + (interrupted ? " (interrupted: run the same command again to finish)" : "")

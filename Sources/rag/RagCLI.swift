@@ -82,7 +82,8 @@ enum RagCLI {
         }
         text += "\nGlobal options:\n" + optionLines(GlobalOptions.specs)
         text += "  --version            print the version\n"
-        text += "\nRun 'rag COMMAND --help' for a command's options.\n"
+        text += "\nRun 'rag COMMAND --help' for a command's options. A query or question that starts with '-' goes\n"
+        text += "after '--': rag search -- \"-v flag\".\n"
         return text
     }
 
@@ -90,6 +91,9 @@ enum RagCLI {
         var text = "rag \(command.name) — \(command.summary)\n\nUsage:\n"
         for line in command.usage { text += "  rag \(line)\n" }
         if !command.details.isEmpty { text += "\n" + command.details + "\n" }
+        if command.positionals.upperBound > 0 {
+            text += "\nAn argument that starts with '-' goes after '--': rag \(command.name) [options] -- -ARGUMENT\n"
+        }
         if !command.options.isEmpty { text += "\nOptions:\n" + optionLines(command.options) }
         text += "\nGlobal options:\n" + optionLines(GlobalOptions.specs)
         return text

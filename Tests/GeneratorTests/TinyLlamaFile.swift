@@ -7,6 +7,8 @@ struct TinyLlamaFile {
     let embedding = 64, layers = 2, heads = 4, kvHeads = 2, feedForward = 96, vocabulary = 40
     let ropeBase: Float = 10000, epsilon: Float = 1e-5
     var headDim: Int { embedding / heads }
+    /// An F32 tensor whose first value is written as NaN (corrupt-weight tests).
+    var nanTensor: String?
 
     struct Tensor { let name: String; let dims: [Int]; let type: GGMLType; let bytes: [UInt8] }
 
@@ -76,7 +78,10 @@ struct TinyLlamaFile {
                      matrix(p + "ffn_down.weight", rows: embedding, columns: feedForward, type: .q4_1)]
         }
         list.append(norm("output_norm.weight"))
-        return list
+        return list.map { tensor in
+            guard tensor.name == nanTensor, tensor.type == .f32 else { return tensor }
+            return Tensor(name: tensor.name, dims: tensor.dims, type: tensor.type, bytes: Self.f32([.nan]) + tensor.bytes.dropFirst(4))
+        }
     }
 
     /// Serializes metadata and tensors as GGUF v3 and writes them to a temporary file.

@@ -132,6 +132,27 @@ final class TinyLlamaForwardTests: XCTestCase {
         }
     }
 
+    func testNaNNormWeightIsAnErrorNamingTheFile() throws {
+        var corrupt = TinyLlamaFile()
+        corrupt.nanTensor = "blk.1.ffn_norm.weight"
+        let path = try corrupt.write()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        XCTAssertThrowsError(try LlamaModel(file: try GGUFFile(path: path), threads: 1)) { error in
+            XCTAssertEqual(error as? GeneratorError, .badTensor(path: path, name: "blk.1.ffn_norm.weight", reason: "holds NaN or infinite values"))
+        }
+    }
+
+    func testNaNLogitsAtRunTimeAreAnError() throws {
+        var corrupt = TinyLlamaFile()
+        corrupt.nanTensor = "blk.0.attn_q.weight"   // matrices are not scanned at load: the forward pass meets the NaN
+        let path = try corrupt.write()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let generation = TextGeneration(model: try LlamaModel(file: try GGUFFile(path: path), threads: 1))
+        XCTAssertThrowsError(try generation.generate(prompt: [1, 2, 3], options: GenerationOptions(maxTokens: 4, stopTokens: []))) { error in
+            XCTAssertEqual(error as? GeneratorError, .nonFiniteLogits(path: path))
+        }
+    }
+
     func testGenerationStopsAndIsDeterministic() throws {
         let model = try LlamaModel(file: try GGUFFile(path: path), threads: 2)
         let generation = TextGeneration(model: model)

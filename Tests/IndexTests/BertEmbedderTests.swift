@@ -56,6 +56,28 @@ final class BertEmbedderTests: XCTestCase {
         print("int8 vs reference: min cosine = \(worstCosine)")
     }
 
+    func testNaNInALayerNormWeightIsAnErrorNamingTheFile() throws {
+        try EmbedderFixtures.requireModel()
+        let models = EmbedderFixtures.models
+        let original = try models.path(of: KnownModels.embedderWeights)
+        let scratch = try ScratchDirectory()
+        let corrupt = scratch.subpath("model.safetensors")
+        try FileManager.default.copyItem(atPath: original, toPath: corrupt)
+        let file = try SafetensorsFile(path: original)
+        let name = file.tensors["embeddings.LayerNorm.weight"] != nil ? "embeddings.LayerNorm.weight" : "bert.embeddings.LayerNorm.weight"
+        let range = try XCTUnwrap(file.tensors[name]).dataRange
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: corrupt)))
+        let headerLength = bytes[0..<8].reversed().reduce(0) { $0 << 8 | Int($1) }
+        let offset = 8 + headerLength + range.lowerBound + 4   // the second value
+        withUnsafeBytes(of: Float.nan.bitPattern.littleEndian) { bytes.replaceSubrange(offset..<(offset + 4), with: $0) }
+        try Data(bytes).write(to: URL(fileURLWithPath: corrupt))
+        XCTAssertThrowsError(try BertEmbedder(weightsPath: corrupt, vocabularyPath: models.path(of: KnownModels.embedderVocab),
+                                              configPath: models.path(of: KnownModels.embedderConfig))) { error in
+            XCTAssertEqual(error as? BertEmbedderError, .nonFiniteWeights(path: corrupt, tensor: "embeddings.LayerNorm.weight"))
+            XCTAssertTrue(String(describing: error).contains(corrupt))
+        }
+    }
+
     func testIdentity() throws {
         let embedder = try embedder(.float32)
         XCTAssertEqual(embedder.identity, EmbedderIdentity(name: "all-MiniLM-L6-v2", modelSHA256: KnownModels.embedderWeights.sha256,

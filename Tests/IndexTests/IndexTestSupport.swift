@@ -8,6 +8,7 @@ final class FakeTokenCounter: EmbeddingTokenCounter, @unchecked Sendable {
     let maxTokens: Int
     private let lock = NSLock()
     private var bytesCounted = 0
+    private var longest = 0
 
     init(maxTokens: Int = 256) { self.maxTokens = maxTokens }
 
@@ -25,8 +26,16 @@ final class FakeTokenCounter: EmbeddingTokenCounter, @unchecked Sendable {
         if wordBytes > 0 { tokens += (wordBytes + 2) / 3 }
         lock.lock()
         bytesCounted += text.utf8.count
+        longest = max(longest, text.utf8.count)
         lock.unlock()
         return tokens
+    }
+
+    /// The longest text (in UTF-8 bytes) passed to `tokenCount` so far.
+    var longestTextCounted: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return longest
     }
 
     /// Total bytes passed to `tokenCount` so far.

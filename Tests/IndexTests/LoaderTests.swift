@@ -16,11 +16,26 @@ final class LoaderTests: XCTestCase {
     func testLatin1FallbackBOMAndLineEnds() {
         let latin1: [UInt8] = [0x63, 0x61, 0x66, 0xE9, 0x0D, 0x0A, 0x6E, 0x61, 0xEF, 0x76, 0x65, 0x0D, 0x65, 0x6E, 0x64]
         let decoded = TextDecoding.decode(latin1)
-        XCTAssertTrue(decoded.wasLatin1)
+        XCTAssertEqual(decoded.encoding, .windows1252)
         XCTAssertEqual(decoded.text, "café\nnaïve\nend")
         let utf8 = TextDecoding.decode([0xEF, 0xBB, 0xBF] + Array("héllo\r\nworld".utf8))
-        XCTAssertFalse(utf8.wasLatin1)
+        XCTAssertEqual(utf8.encoding, .utf8)
         XCTAssertEqual(utf8.text, "héllo\nworld")
+    }
+
+    func testOneInvalidByteIsRepairedInPlaceNotLatin1() {
+        // "résumé café" in UTF-8 with one stray 0xFF: the accents stay, the bad byte becomes U+FFFD.
+        let bytes = Array("résumé ".utf8) + [0xFF] + Array(" café".utf8)
+        let decoded = TextDecoding.decode(bytes)
+        XCTAssertEqual(decoded.encoding, .utf8Repaired(invalidSequences: 1))
+        XCTAssertEqual(decoded.text, "résumé \u{FFFD} café")
+    }
+
+    func testWindows1252PunctuationInLegacyFiles() {
+        // 0x93/0x94 are curly quotes in Windows-1252; 0xE9 is é.
+        let decoded = TextDecoding.decode([0x93, 0x63, 0x61, 0x66, 0xE9, 0x94])
+        XCTAssertEqual(decoded.encoding, .windows1252)
+        XCTAssertEqual(decoded.text, "\u{201C}café\u{201D}")
     }
 
     // MARK: - Plain text and Markdown
@@ -279,6 +294,15 @@ final class LoaderTests: XCTestCase {
         }
         XCTAssertEqual(document.format, .pdf)
         XCTAssertTrue(document.text.contains("Hello from a PDF page"), document.text)
+        // Through the bounded read path, pdftotext reads the open file on its standard input.
+        guard case .opened(let file) = SourceFile.load(path: path, limit: 1 << 20, root: nil),
+              case .loaded(let streamed) = loader.load(name: "hello.pdf", file: file, limit: 1 << 20) else {
+            return XCTFail("the PDF should load from its open descriptor")
+        }
+        XCTAssertEqual(streamed.text, document.text)
+        guard case .skipped(.outputTooLarge(source: "pdftotext output", limit: 4)) = loader.load(name: "hello.pdf", file: file, limit: 4) else {
+            return XCTFail("pdftotext output over the limit is a skip naming the limit")
+        }
     }
 
     /// A one-page PDF with one line of Helvetica text, xref offsets computed.

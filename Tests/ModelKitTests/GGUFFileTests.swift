@@ -143,6 +143,16 @@ final class GGUFFileTests: XCTestCase {
         XCTAssertThrowsError(try open(zero))
     }
 
+    func testOverlappingTensorRangesThrow() throws {
+        var w = sampleWriter()
+        w.offsetOverrides["b"] = 0   // b's bytes would be a's first bytes
+        XCTAssertThrowsError(try open(w)) { error in
+            guard case .corrupt(_, let reason)? = error as? GGUFError else { return XCTFail("\(error)") }
+            XCTAssertTrue(reason.contains("overlaps"), reason)
+        }
+        XCTAssertNoThrow(try open(sampleWriter()))
+    }
+
     func testMissingFileAndNonFile() {
         XCTAssertThrowsError(try GGUFFile(path: "/nonexistent/model.gguf")) { error in
             XCTAssertTrue(String(describing: error).contains("/nonexistent/model.gguf"))

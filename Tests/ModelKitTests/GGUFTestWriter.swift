@@ -42,6 +42,9 @@ struct GGUFTestWriter {
     static func strings(_ values: [String]) -> Value { .array(elementType: 8, values.map { .string($0) }) }
     static func int32s(_ values: [Int32]) -> Value { .array(elementType: 5, values.map { .int32($0) }) }
 
+    /// Tensor data offsets to write instead of the computed ones (hostile files).
+    var offsetOverrides: [String: UInt64] = [:]
+
     func bytes() -> [UInt8] {
         var out: [UInt8] = []
         func put<T: FixedWidthInteger>(_ v: T) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
@@ -86,7 +89,7 @@ struct GGUFTestWriter {
             put(UInt32(t.dimensions.count))
             for d in t.dimensions { put(d) }
             put(t.type)
-            put(offset)
+            put(offsetOverrides[t.name] ?? offset)
         }
         while out.count % alignment != 0 { out.append(0) }
         for t in tensors {

@@ -60,6 +60,21 @@ final class ArgumentParsingTests: XCTestCase {
         XCTAssertTrue(result.stderr.contains("missing argument"))
     }
 
+    func testEmptyQueryIsAUsageErrorInSearchAndAsk() throws {
+        for command in ["search", "ask"] {
+            let result = try CLIHarness.run([command, "  "])
+            XCTAssertEqual(result.status, 2, "\(command): \(result.stderr)")
+            XCTAssertTrue(result.stderr.contains("is empty"), result.stderr)
+        }
+    }
+
+    func testHelpShowsDoubleDashForArgumentsStartingWithADash() throws {
+        for arguments in [["search", "--help"], ["ask", "--help"], ["--help"]] {
+            let result = try CLIHarness.run(arguments)
+            XCTAssertTrue(result.stdout.contains("'--'"), "\(arguments): \(result.stdout)")
+        }
+    }
+
     func testOptionMissingItsValue() throws {
         let result = try CLIHarness.run(["search", "query", "-k"])
         XCTAssertEqual(result.status, 2)

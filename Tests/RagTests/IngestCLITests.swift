@@ -99,6 +99,36 @@ final class IngestCLITests: XCTestCase {
         XCTAssertTrue(plain.stdout.hasPrefix("1. cats.md:1-3"), plain.stdout)
     }
 
+    func testUntrustedFolderSkipsAndRepairsAreReportedAndKept() throws {
+        try requireEmbedderModel()
+        try write("outside/secret.txt", "private key material")
+        try write("docs/good.txt", "A good file about rivers.")
+        try write("docs/empty.txt", "")
+        let docs = scratch.appendingPathComponent("docs").path
+        try FileManager.default.createSymbolicLink(atPath: docs + "/notes.txt",
+                                                   withDestinationPath: scratch.appendingPathComponent("outside/secret.txt").path)
+        try Data(Array("résumé ".utf8) + [0xFF]).write(to: URL(fileURLWithPath: docs + "/bad.txt"))
+
+        let ingest = try CLIHarness.run(["--db", database, "ingest", "--json", docs])
+        XCTAssertEqual(ingest.status, 0, ingest.stderr)
+        let summary = try XCTUnwrap(try json(ingest.stdout) as? [String: Any])
+        XCTAssertEqual(summary["added"] as? Int, 2)
+        let skipped = try XCTUnwrap(summary["skipped"] as? [[String: Any]])
+        XCTAssertEqual(Dictionary(uniqueKeysWithValues: skipped.map { ($0["path"] as? String ?? "", $0["reason"] as? String ?? "") }),
+                       ["empty.txt": "empty", "notes.txt": "link_outside_root"])
+        let decoded = try XCTUnwrap(summary["decoded"] as? [[String: Any]])
+        XCTAssertEqual(decoded.first?["path"] as? String, "bad.txt")
+        XCTAssertEqual(decoded.first?["encoding"] as? String, "utf8_repaired")
+
+        let status = try CLIHarness.run(["--db", database, "status", "--json"])
+        XCTAssertEqual(status.status, 0, status.stderr)
+        let kept = try XCTUnwrap((try json(status.stdout) as? [String: Any])?["skipped"] as? [[String: Any]])
+        XCTAssertEqual(kept.compactMap { $0["path"] as? String }.sorted(), ["empty.txt", "notes.txt"])
+        XCTAssertTrue(kept.allSatisfy { ($0["detail"] as? String)?.isEmpty == false })
+        let text = try CLIHarness.run(["--db", database, "status"])
+        XCTAssertTrue(text.stdout.contains("skipped:     2 files"), text.stdout)
+    }
+
     func testDryRunCountsWithoutAnIndex() throws {
         try requireEmbedderModel()
         try write("docs/a.md", "# A\n\nSome text about tables.\n")

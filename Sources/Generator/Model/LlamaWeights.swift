@@ -45,13 +45,19 @@ public final class LlamaWeights: Sendable {
             guard info.elementCount == count, info.dimensions.count == 1 else {
                 throw .badTensor(path: file.path, name: name, reason: "has shape \(info.dimensions), expected [\(count)]")
             }
+            let values: [Float]
             do {
-                return try Dequantize.array(info.type, file.tensorBytes(info), count: count)
+                values = try Dequantize.array(info.type, file.tensorBytes(info), count: count)
             } catch {
                 throw .badTensor(path: file.path, name: name, reason: error.description)
             }
+            guard values.allSatisfy(\.isFinite) else { throw .badTensor(path: file.path, name: name, reason: "holds NaN or infinite values") }
+            return values
         }
         tokenEmbedding = try matrix("token_embd.weight", rows: config.vocabularySize, columns: d)
+        guard Self.isFinite(tokenEmbedding) else {
+            throw .badTensor(path: file.path, name: "token_embd.weight", reason: "holds NaN or infinite values")
+        }
         var layers: [LlamaLayerWeights] = []
         for i in 0..<config.blockCount {
             let p = "blk.\(i)."
@@ -73,5 +79,22 @@ public final class LlamaWeights: Sendable {
         } else {
             output = tokenEmbedding
         }
+    }
+
+    /// Every value of `matrix` is finite (checked a block of rows at a time).
+    static func isFinite(_ matrix: QuantizedMatrix) -> Bool {
+        let rowsPerBlock = max(1, 65_536 / max(1, matrix.columns))
+        var buffer = [Float](repeating: 0, count: rowsPerBlock * matrix.columns)
+        var start = 0
+        while start < matrix.rows {
+            let end = min(matrix.rows, start + rowsPerBlock)
+            let finite = buffer.withUnsafeMutableBufferPointer { values in
+                matrix.dequantizeRows(start..<end, into: values.baseAddress!)
+                return values[0..<((end - start) * matrix.columns)].allSatisfy(\.isFinite)
+            }
+            if !finite { return false }
+            start = end
+        }
+        return true
     }
 }

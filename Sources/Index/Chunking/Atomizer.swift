@@ -27,14 +27,18 @@ struct Atomizer {
 
     /// Word groups for over-long sentences are cut at whitespace after about this many bytes.
     static let wordGroupBytes = 160
+    /// Pieces longer than this are cut (word groups, then halves) before they are counted, so the
+    /// tokenizer never holds more than this much text: memory follows the chunk size, not the line size.
+    /// (No chunk of 512 tokens holds this many bytes of ordinary text.)
+    static let maxCountedBytes = 32_768
 
     func atoms(of blocks: [TextBlock]) -> [Atom] {
         var atoms: [Atom] = []
         for block in blocks {
             switch block.kind {
             case .heading(let level, let title):
-                let tokens = count(block.range)
-                if tokens <= budget {
+                let tokens = countIfSmall(block.range)
+                if let tokens, tokens <= budget {
                     atoms.append(Atom(kind: .heading(level: level, title: title), range: block.range, tokens: tokens))
                 } else {
                     // An absurdly long heading: mark the section, then treat its text as prose.
@@ -43,8 +47,8 @@ struct Atomizer {
                     appendFitting(block.range, kind: .text, knownTokens: tokens, to: &atoms)
                 }
             case .code:
-                let tokens = count(block.range)
-                if tokens <= budget {
+                let tokens = countIfSmall(block.range)
+                if let tokens, tokens <= budget {
                     atoms.append(Atom(kind: .code, range: block.range, tokens: tokens))
                 } else {
                     for line in lines(in: block.range) { appendFitting(line, kind: .code, knownTokens: nil, to: &atoms) }
@@ -61,11 +65,17 @@ struct Atomizer {
         max(0, counter.tokenCount(String(decoding: bytes[range], as: UTF8.self)) - 2)
     }
 
+    /// Content tokens of `bytes[range]`, or nil (not counted) when it is longer than `maxCountedBytes`.
+    func countIfSmall(_ range: Range<Int>) -> Int? {
+        range.count <= Self.maxCountedBytes ? count(range) : nil
+    }
+
     /// Appends `range` as one atom if it fits, else word groups of it, else forced cuts.
+    /// `knownTokens` nil: not counted yet.
     func appendFitting(_ range: Range<Int>, kind: Atom.Kind, knownTokens: Int?, to atoms: inout [Atom]) {
         guard !range.isEmpty else { return }
-        let tokens = knownTokens ?? count(range)
-        if tokens <= budget {
+        let tokens = knownTokens ?? countIfSmall(range)
+        if let tokens, tokens <= budget {
             atoms.append(Atom(kind: kind, range: range, tokens: tokens))
             return
         }
@@ -78,20 +88,21 @@ struct Atomizer {
     }
 
     /// Halves a run without whitespace (at scalar boundaries) until each piece fits.
-    func appendForced(_ range: Range<Int>, kind: Atom.Kind, tokens: Int, to atoms: inout [Atom]) {
-        if tokens <= budget || range.count <= 4 {
+    /// `tokens` nil: too long to count, so certainly cut.
+    func appendForced(_ range: Range<Int>, kind: Atom.Kind, tokens: Int?, to atoms: inout [Atom]) {
+        if let tokens, tokens <= budget || range.count <= 4 {
             atoms.append(Atom(kind: kind, range: range, tokens: tokens))
             return
         }
         var middle = range.lowerBound + range.count / 2
         while middle < range.upperBound, bytes[middle] & 0xC0 == 0x80 { middle += 1 }
         if middle >= range.upperBound {
-            atoms.append(Atom(kind: kind, range: range, tokens: tokens))
+            atoms.append(Atom(kind: kind, range: range, tokens: tokens ?? count(range)))
             return
         }
         let left = range.lowerBound..<middle, right = middle..<range.upperBound
-        appendForced(left, kind: kind, tokens: count(left), to: &atoms)
-        appendForced(right, kind: kind, tokens: count(right), to: &atoms)
+        appendForced(left, kind: kind, tokens: countIfSmall(left), to: &atoms)
+        appendForced(right, kind: kind, tokens: countIfSmall(right), to: &atoms)
     }
 
     /// Sentences (and lines) of a paragraph: cut after `.`, `!`, `?` followed by whitespace, after CJK

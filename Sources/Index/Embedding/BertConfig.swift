@@ -5,6 +5,10 @@ public enum BertEmbedderError: Error, Equatable, CustomStringConvertible {
     case unreadableConfig(path: String, detail: String)
     case unsupportedConfig(path: String, detail: String)
     case vocabularyMismatch(vocabularyPath: String, tokens: Int, configVocabulary: Int)
+    /// A norm or embedding weight holds NaN or an infinity: every vector would be NaN.
+    case nonFiniteWeights(path: String, tensor: String)
+    /// The encoder produced NaN or infinite values (broken weights the load did not catch).
+    case nonFiniteEmbedding(path: String)
 
     public var description: String {
         switch self {
@@ -14,6 +18,10 @@ public enum BertEmbedderError: Error, Equatable, CustomStringConvertible {
             return "BERT config \(path) is not supported: \(detail)"
         case .vocabularyMismatch(let vocabularyPath, let tokens, let configVocabulary):
             return "vocabulary \(vocabularyPath) has \(tokens) tokens but config.json says \(configVocabulary): files of different models (run scripts/setup)"
+        case .nonFiniteWeights(let path, let tensor):
+            return "embedder weights \(path): tensor '\(tensor)' holds NaN or infinite values (the file is corrupt; run scripts/setup to restore it)"
+        case .nonFiniteEmbedding(let path):
+            return "embedder \(path) produced NaN or infinite values (the weights are corrupt; run scripts/setup to restore them)"
         }
     }
 }

@@ -8,6 +8,8 @@ public final class BertEmbedder: TextEmbedder {
     public let tokenizer: WordPieceTokenizer
     public let config: BertConfig
     public let precision: BertPrecision
+    /// The safetensors file the weights came from (named in errors).
+    public let weightsPath: String
     private let encoder: BertEncoder
     /// Tokens per forward pass: bounds activation memory (~60 MB at 8192).
     public let maxBatchTokens: Int
@@ -33,6 +35,7 @@ public final class BertEmbedder: TextEmbedder {
         }
         let file = try SafetensorsFile(path: weightsPath)
         let weights = try BertWeights(file: file, config: config, precision: precision)
+        self.weightsPath = weightsPath
         self.config = config
         self.precision = precision
         self.tokenizer = WordPieceTokenizer(vocabulary: vocabulary, maxTokens: min(256, config.maxPositions))
@@ -44,8 +47,11 @@ public final class BertEmbedder: TextEmbedder {
             dimension: config.hiddenSize)
     }
 
+    /// Throws `BertEmbedderError.nonFiniteEmbedding` rather than return a NaN vector.
     public func embed(_ texts: [String]) throws -> [[Float]] {
-        embed(tokenized: tokenize(texts))
+        let vectors = embed(tokenized: tokenize(texts))
+        guard vectors.allSatisfy({ $0.allSatisfy(\.isFinite) }) else { throw BertEmbedderError.nonFiniteEmbedding(path: weightsPath) }
+        return vectors
     }
 
     /// Model inputs of `texts` ([CLS] … [SEP], truncated), tokenized in parallel.

@@ -35,7 +35,12 @@ struct BertWeights: Sendable {
             let prefixed = "bert." + name
             return try file.floats(file.tensors[name] == nil && file.tensors[prefixed] != nil ? prefixed : name, shape: shape)
         }
-        func buffer(_ name: String, _ shape: [Int]) throws -> FloatBuffer { FloatBuffer(try tensor(name, shape)) }
+        /// Embeddings and norms: checked to be finite, as one bad value there spoils every vector.
+        func buffer(_ name: String, _ shape: [Int]) throws -> FloatBuffer { FloatBuffer(try finite(tensor(name, shape), name)) }
+        func finite(_ values: [Float], _ name: String) throws -> [Float] {
+            guard values.allSatisfy(\.isFinite) else { throw BertEmbedderError.nonFiniteWeights(path: file.path, tensor: name) }
+            return values
+        }
         func linear(_ name: String, out: Int, in: Int) throws -> any BertLinear {
             try Self.makeLinear(weight: tensor(name + ".weight", [out, `in`]), bias: tensor(name + ".bias", [out]),
                                 out: out, in: `in`, precision: precision)
@@ -44,8 +49,8 @@ struct BertWeights: Sendable {
         self.config = config
         wordEmbeddings = try buffer("embeddings.word_embeddings.weight", [config.vocabularySize, hidden])
         positionEmbeddings = try buffer("embeddings.position_embeddings.weight", [config.maxPositions, hidden])
-        tokenTypeEmbedding = FloatBuffer(Array(try tensor("embeddings.token_type_embeddings.weight",
-                                                          [config.typeVocabularySize, hidden]).prefix(hidden)))
+        let tokenTypes = "embeddings.token_type_embeddings.weight"
+        tokenTypeEmbedding = FloatBuffer(Array(try finite(tensor(tokenTypes, [config.typeVocabularySize, hidden]), tokenTypes).prefix(hidden)))
         embeddingNormGamma = try buffer("embeddings.LayerNorm.weight", [hidden])
         embeddingNormBeta = try buffer("embeddings.LayerNorm.bias", [hidden])
 

@@ -22,13 +22,17 @@ public struct SkippedFile: Sendable, Equatable {
     public let reason: SkipReason
 }
 
-/// Walks a folder: hidden entries are skipped, symbolic links are followed but never into a folder
-/// already being walked (loops), files over the size limit and special files are reported, not read.
+/// Walks a folder: hidden entries are skipped; symbolic links are followed when they resolve inside
+/// the folder (anywhere with `followLinks`), but never into a folder already being walked (loops);
+/// files over the size limit and special files (FIFOs, devices, sockets) are reported, not read.
 public struct FileWalker: Sendable {
     public let maxFileBytes: Int64
+    /// Follow links that lead out of the root being walked.
+    public let followLinks: Bool
 
-    public init(maxFileBytes: Int64) {
+    public init(maxFileBytes: Int64, followLinks: Bool = false) {
         self.maxFileBytes = maxFileBytes
+        self.followLinks = followLinks
     }
 
     public struct Result: Sendable {
@@ -42,17 +46,17 @@ public struct FileWalker: Sendable {
         let inode: UInt64
     }
 
-    /// Walks `root` (an absolute folder path).
+    /// Walks `root` (a canonical folder path: absolute, links resolved, as `IngestPipeline.resolveRoot` gives).
     public func walk(root: String) -> Result {
         var result = Result()
         var ancestors: Set<FileIdentity> = []
         if let identity = Self.identity(of: root) { ancestors.insert(identity) }
-        walkDirectory(absolute: root, relative: "", ancestors: &ancestors, into: &result)
+        walkDirectory(absolute: root, relative: "", root: root, ancestors: &ancestors, into: &result)
         result.files.sort { $0.relativePath < $1.relativePath }
         return result
     }
 
-    private func walkDirectory(absolute: String, relative: String, ancestors: inout Set<FileIdentity>, into result: inout Result) {
+    private func walkDirectory(absolute: String, relative: String, root: String, ancestors: inout Set<FileIdentity>, into result: inout Result) {
         let names: [String]
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: absolute).sorted()
@@ -80,6 +84,10 @@ public struct FileWalker: Sendable {
                     result.skipped.append(SkippedFile(path: childRelative, reason: code == ELOOP ? .symlinkLoop : .brokenSymlink))
                     continue
                 }
+                if !followLinks, !leadsInside(childAbsolute, root: root) {
+                    result.skipped.append(SkippedFile(path: childRelative, reason: .linkOutsideRoot))
+                    continue
+                }
             }
             switch info.st_mode & S_IFMT {
             case S_IFDIR:
@@ -89,10 +97,14 @@ public struct FileWalker: Sendable {
                     continue
                 }
                 ancestors.insert(identity)
-                walkDirectory(absolute: childAbsolute, relative: childRelative, ancestors: &ancestors, into: &result)
+                walkDirectory(absolute: childAbsolute, relative: childRelative, root: root, ancestors: &ancestors, into: &result)
                 ancestors.remove(identity)
             case S_IFREG:
                 let size = Int64(info.st_size)
+                if size == 0 {
+                    result.skipped.append(SkippedFile(path: childRelative, reason: .empty))
+                    continue
+                }
                 if size > maxFileBytes {
                     result.skipped.append(SkippedFile(path: childRelative, reason: .tooLarge(bytes: size, limit: maxFileBytes)))
                     continue
@@ -107,6 +119,12 @@ public struct FileWalker: Sendable {
                 result.skipped.append(SkippedFile(path: childRelative, reason: .notARegularFile))
             }
         }
+    }
+
+    /// Does the link at `path` resolve to somewhere inside `root`?
+    func leadsInside(_ path: String, root: String) -> Bool {
+        guard let target = FolderContainment.resolved(path) else { return false }
+        return FolderContainment.contains(root: root, path: target)
     }
 
     static func identity(of path: String) -> FileIdentity? {

@@ -82,7 +82,7 @@ public final class IngestPipeline {
         var walks: [(root: String, rootID: Int64, files: [FoundFile])] = []
         for root in roots {
             let walkStart = Date()
-            let walk = FileWalker(maxFileBytes: options.maxFileBytes).walk(root: root)
+            let walk = FileWalker(maxFileBytes: options.maxFileBytes, followLinks: options.followLinks).walk(root: root)
             report.timings.walk += Date().timeIntervalSince(walkStart)
             let rootID = try store.transaction { () throws(IndexError) in try store.rootID(for: root) }
             for skipped in walk.skipped { skip(root: root, skipped) }
@@ -110,6 +110,7 @@ public final class IngestPipeline {
         }
         try flush()
         report.interrupted = cancellation.isCancelled
+        try recordSkipped(walks.map { ($0.root, $0.rootID) }, complete: !report.interrupted)
 
         if !report.interrupted {
             try removeVanished(walkedRoots)
@@ -136,16 +137,16 @@ public final class IngestPipeline {
             return false
         }
         let readStart = Date()
-        let bytes: [UInt8]
-        do {
-            bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: file.absolutePath), options: .mappedIfSafe))
-        } catch {
-            report.timings.read += Date().timeIntervalSince(readStart)
-            skip(root: root, SkippedFile(path: file.relativePath, reason: .unreadable(FileWalker.reason(from: error))))
+        let opening = SourceFile.load(path: file.absolutePath, limit: options.maxFileBytes, root: options.followLinks ? nil : root)
+        report.timings.read += Date().timeIntervalSince(readStart)
+        guard case .opened(let source) = opening else {
+            if case .skipped(let reason) = opening { skip(root: root, SkippedFile(path: file.relativePath, reason: reason)) }
             return false
         }
+        let bytes = source.bytes
+        let hashStart = Date()
         let sha256 = SHA256.hex(of: bytes)
-        report.timings.read += Date().timeIntervalSince(readStart)
+        report.timings.read += Date().timeIntervalSince(hashStart)
 
         if let state, state.sha256 == sha256 {
             let writeStart = Date()
@@ -156,12 +157,13 @@ public final class IngestPipeline {
         }
 
         let parseStart = Date()
-        let outcome = loader.load(name: name, path: file.absolutePath, bytes: bytes)
+        let outcome = loader.load(name: name, file: source, limit: options.maxFileBytes)
         report.timings.parse += Date().timeIntervalSince(parseStart)
         guard case .loaded(let document) = outcome else {
             if case .skipped(let reason) = outcome { skip(root: root, SkippedFile(path: file.relativePath, reason: reason)) }
             return false
         }
+        if document.encoding != .utf8 { report.decoded.append((root, file.relativePath, document.encoding)) }
 
         let facts = DocumentFacts(path: file.relativePath, sha256: sha256, size: file.size, mtime: file.mtime,
                                   format: document.format.rawValue)
@@ -171,7 +173,10 @@ public final class IngestPipeline {
             let chunkStart = Date()
             let chunks = chunker.chunk(document)
             report.timings.chunk += Date().timeIntervalSince(chunkStart)
-            pending.append(PendingDocument(rootID: rootID, facts: facts, chunks: chunks, source: document, reused: nil,
+            // The text is only kept for its line map: a document whose lines are the file's own costs nothing more
+            // while it waits for its vectors (a 30 MiB file would otherwise be held twice, as text and as chunks).
+            pending.append(PendingDocument(rootID: rootID, facts: facts, chunks: chunks,
+                                           source: document.sourceLines == nil ? nil : document, reused: nil,
                                            isUpdate: state != nil))
             pendingChunkCount += chunks.count
         }
@@ -277,6 +282,16 @@ public final class IngestPipeline {
             report.timings.write += Date().timeIntervalSince(writeStart)
             report.chunksEmbedded += rows.count
             emitProgress(nil)
+        }
+    }
+
+    /// Keeps this run's skipped files in the index (`rag status` lists them).
+    private func recordSkipped(_ roots: [(root: String, rootID: Int64)], complete: Bool) throws(IndexError) {
+        try store.transaction { () throws(IndexError) in
+            for (root, rootID) in roots {
+                let files = report.skipped.filter { $0.root == root }.map(\.file)
+                try store.recordSkippedFiles(rootID: rootID, files, complete: complete)
+            }
         }
     }
 

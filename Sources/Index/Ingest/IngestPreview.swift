@@ -7,12 +7,14 @@ public struct IngestPreview {
     public let chunker: Chunker
     public let loader: DocumentLoader
     public let maxFileBytes: Int64
+    public let followLinks: Bool
 
-    public init(counter: any EmbeddingTokenCounter, maxFileBytes: Int64 = IngestOptions().maxFileBytes,
+    public init(counter: any EmbeddingTokenCounter, maxFileBytes: Int64 = IngestOptions().maxFileBytes, followLinks: Bool = false,
                 loader: DocumentLoader = DocumentLoader()) {
         self.chunker = Chunker(counter: counter)
         self.loader = loader
         self.maxFileBytes = maxFileBytes
+        self.followLinks = followLinks
     }
 
     public struct Result: Sendable {
@@ -34,7 +36,7 @@ public struct IngestPreview {
         for argument in arguments {
             let root = try IngestPipeline.resolveRoot(argument)
             let walkStart = Date()
-            let walk = FileWalker(maxFileBytes: maxFileBytes).walk(root: root)
+            let walk = FileWalker(maxFileBytes: maxFileBytes, followLinks: followLinks).walk(root: root)
             result.timings.walk += Date().timeIntervalSince(walkStart)
             result.skipped += walk.skipped.map { (root, $0) }
             for file in walk.files {
@@ -44,15 +46,15 @@ public struct IngestPreview {
                     continue
                 }
                 let readStart = Date()
-                guard let data = try? Data(contentsOf: URL(fileURLWithPath: file.absolutePath)) else {
-                    result.skipped.append((root, SkippedFile(path: file.relativePath, reason: .unreadable("read failed"))))
+                let opening = SourceFile.load(path: file.absolutePath, limit: maxFileBytes, root: followLinks ? nil : root)
+                guard case .opened(let source) = opening else {
+                    if case .skipped(let reason) = opening { result.skipped.append((root, SkippedFile(path: file.relativePath, reason: reason))) }
                     continue
                 }
-                let bytes = [UInt8](data)
-                _ = SHA256.digest(of: bytes)
+                _ = SHA256.digest(of: source.bytes)
                 result.timings.read += Date().timeIntervalSince(readStart)
                 let parseStart = Date()
-                let outcome = loader.load(name: name, path: file.absolutePath, bytes: bytes)
+                let outcome = loader.load(name: name, file: source, limit: maxFileBytes)
                 result.timings.parse += Date().timeIntervalSince(parseStart)
                 guard case .loaded(let document) = outcome else {
                     if case .skipped(let reason) = outcome { result.skipped.append((root, SkippedFile(path: file.relativePath, reason: reason))) }

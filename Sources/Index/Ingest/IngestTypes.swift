@@ -2,7 +2,8 @@ import Foundation
 
 /// Settings of one ingest run.
 public struct IngestOptions: Sendable {
-    /// Files larger than this are skipped (and reported).
+    /// Files larger than this, and files whose loader produces more text than this (a decompressed
+    /// `.gz`, pdftotext output), are skipped (and reported).
     public var maxFileBytes: Int64
     /// Drop every vector and embed all chunks again with the current embedder.
     public var reembed: Bool
@@ -10,12 +11,16 @@ public struct IngestOptions: Sendable {
     public var embedBatchSize: Int
     /// Fraction of a chunk repeated at the start of the next one in the same section.
     public var overlapFraction: Double
+    /// Follow symbolic links that lead out of the folder being ingested (off: they are skipped).
+    public var followLinks: Bool
 
-    public init(maxFileBytes: Int64 = 32 << 20, reembed: Bool = false, embedBatchSize: Int = 32, overlapFraction: Double = 0.15) {
+    public init(maxFileBytes: Int64 = 32 << 20, reembed: Bool = false, embedBatchSize: Int = 32, overlapFraction: Double = 0.15,
+                followLinks: Bool = false) {
         self.maxFileBytes = maxFileBytes
         self.reembed = reembed
         self.embedBatchSize = embedBatchSize
         self.overlapFraction = overlapFraction
+        self.followLinks = followLinks
     }
 }
 
@@ -65,6 +70,8 @@ public struct IngestReport: Sendable {
     public var reused = 0
     /// Skipped files with their root.
     public var skipped: [(root: String, file: SkippedFile)] = []
+    /// Indexed files that were not clean UTF-8 (repaired, or decoded as Latin-1), with their root.
+    public var decoded: [(root: String, path: String, encoding: TextEncodingUsed)] = []
     /// Chunks written for added and updated documents.
     public var chunksWritten = 0
     /// Chunks that went through the embedder (new text, or `--reembed`).

@@ -6,6 +6,12 @@ public enum SkipReason: Sendable, Equatable, CustomStringConvertible {
     case binary
     case unsupportedType(String)
     case tooLarge(bytes: Int64, limit: Int64)
+    /// A loader's output (decompressed text, pdftotext output) passed the limit; `source` says which.
+    case outputTooLarge(source: String, limit: Int64)
+    /// Zero bytes: nothing to index.
+    case empty
+    /// A symbolic link that resolves outside the folder being ingested (`--follow-links` follows it).
+    case linkOutsideRoot
     case unreadable(String)
     case notARegularFile
     case symlinkLoop
@@ -19,7 +25,9 @@ public enum SkipReason: Sendable, Equatable, CustomStringConvertible {
         case .hidden: return "hidden"
         case .binary: return "binary"
         case .unsupportedType: return "unsupported_type"
-        case .tooLarge: return "too_large"
+        case .tooLarge, .outputTooLarge: return "too_large"
+        case .empty: return "empty"
+        case .linkOutsideRoot: return "link_outside_root"
         case .unreadable: return "unreadable"
         case .notARegularFile: return "not_a_regular_file"
         case .symlinkLoop: return "symlink_loop"
@@ -29,12 +37,21 @@ public enum SkipReason: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// `32 MiB` for whole mebibytes, else bytes.
+    static func sizeText(_ bytes: Int64) -> String {
+        bytes % (1 << 20) == 0 ? "\(bytes >> 20) MiB" : "\(bytes) bytes"
+    }
+
     public var description: String {
         switch self {
         case .hidden: return "hidden file or folder"
         case .binary: return "binary content"
         case .unsupportedType(let type): return "unsupported file type (.\(type))"
         case .tooLarge(let bytes, let limit): return "too large (\(bytes) bytes, limit \(limit); raise --max-file-mb)"
+        case .outputTooLarge(let source, let limit):
+            return "\(source) is larger than the limit of \(Self.sizeText(limit)) (raise --max-file-mb)"
+        case .empty: return "empty"
+        case .linkOutsideRoot: return "link outside the folder (--follow-links follows it)"
         case .unreadable(let message): return "unreadable (\(message))"
         case .notARegularFile: return "not a regular file"
         case .symlinkLoop: return "symbolic link loop"
@@ -113,52 +130,79 @@ public struct DocumentLoader: Sendable {
         case skipped(SkipReason)
     }
 
-    /// Loads `bytes`, the content of the file at `path` named `name`.
-    public func load(name: String, path: String, bytes: [UInt8]) -> Outcome {
+    /// Loads `bytes`, the content of the file at `path` named `name` (helpers open `path` themselves).
+    public func load(name: String, path: String, bytes: [UInt8], limit: Int64 = IngestOptions().maxFileBytes) -> Outcome {
+        load(name: name, file: SourceFile(path: path, bytes: bytes), limit: limit)
+    }
+
+    /// Loads `file`, named `name`. `limit` caps the bytes a helper may produce (decompressed or
+    /// extracted text), as the file walk caps the file's own size.
+    public func load(name: String, file: SourceFile, limit: Int64) -> Outcome {
         switch FileKinds.kind(ofFileNamed: name) {
         case .knownBinary(let ext):
             return .skipped(.unsupportedType(ext))
         case .gzip(let innerName):
             guard let gzipPath else { return .skipped(.conversionFailed("gzip is not installed")) }
-            let result = Subprocess.run(gzipPath, ["-dc", "--", path])
-            guard result.status == 0 else { return .skipped(.conversionFailed("gzip: \(result.errorLine)")) }
             if case .gzip = FileKinds.kind(ofFileNamed: innerName) { return .skipped(.unsupportedType("gz.gz")) }
-            return load(name: innerName, path: path, bytes: result.output, decompressed: true)
+            let result = runHelper(gzipPath, ["-dc"], on: file, limit: limit)
+            if result.overLimit { return .skipped(.outputTooLarge(source: "decompressed text", limit: limit)) }
+            guard result.status == 0 else { return .skipped(.conversionFailed("gzip: \(result.errorLine)")) }
+            return load(name: innerName, bytes: result.output)
+        case .format(.pdf):
+            return loadPDF(file, limit: limit)
         default:
-            return load(name: name, path: path, bytes: bytes, decompressed: false)
+            return load(name: name, bytes: file.bytes)
         }
     }
 
-    private func load(name: String, path: String, bytes: [UInt8], decompressed: Bool) -> Outcome {
+    /// Bytes as read or decompressed → a document, by the name's format or by sniffing.
+    private func load(name: String, bytes: [UInt8]) -> Outcome {
         let kind = FileKinds.kind(ofFileNamed: name)
-        if case .format(.pdf) = kind {
-            if decompressed { return .skipped(.unsupportedType("pdf.gz")) }
-            return loadPDF(path: path)
-        }
+        if case .format(.pdf) = kind { return .skipped(.unsupportedType("pdf.gz")) }   // only reached decompressed
         if case .knownBinary(let ext) = kind { return .skipped(.unsupportedType(ext)) }
+        if bytes.isEmpty { return .skipped(.empty) }
         if TextDecoding.looksBinary(bytes) { return .skipped(.binary) }
-        let text = TextDecoding.decode(bytes).text
+        let decoded = TextDecoding.decode(bytes)
+        var document = load(decoded.text, kind: kind)
+        document.encoding = decoded.encoding
+        return .loaded(document)
+    }
+
+    private func load(_ text: String, kind: FileKind) -> LoadedDocument {
         switch kind {
-        case .format(.markdown): return .loaded(MarkdownLoader.load(text))
-        case .format(.html): return .loaded(HTMLLoader.load(text))
-        case .format(.code): return .loaded(SourceCodeLoader.load(text))
-        case .format(.man): return .loaded(ManPageLoader.looksLikeRoff(text) ? ManPageLoader.load(text) : PlainTextLoader.load(text))
-        case .format(.text): return .loaded(PlainTextLoader.load(text))
+        case .format(.markdown): return MarkdownLoader.load(text)
+        case .format(.html): return HTMLLoader.load(text)
+        case .format(.code): return SourceCodeLoader.load(text)
+        case .format(.man): return ManPageLoader.looksLikeRoff(text) ? ManPageLoader.load(text) : PlainTextLoader.load(text)
+        case .format(.text): return PlainTextLoader.load(text)
         default:
-            if ManPageLoader.looksLikeRoff(text) { return .loaded(ManPageLoader.load(text)) }
-            if text.prefix(512).lowercased().contains("<html") { return .loaded(HTMLLoader.load(text)) }
-            return .loaded(PlainTextLoader.load(text))
+            if ManPageLoader.looksLikeRoff(text) { return ManPageLoader.load(text) }
+            if text.prefix(512).lowercased().contains("<html") { return HTMLLoader.load(text) }
+            return PlainTextLoader.load(text)
         }
     }
 
-    private func loadPDF(path: String) -> Outcome {
+    private func loadPDF(_ file: SourceFile, limit: Int64) -> Outcome {
         guard let pdftotextPath else { return .skipped(.pdftotextMissing) }
-        let result = Subprocess.run(pdftotextPath, ["-enc", "UTF-8", "-q", path, "-"])
+        let result = runHelper(pdftotextPath, ["-enc", "UTF-8", "-q"], on: file, limit: limit, outputArguments: ["-"])
+        if result.overLimit { return .skipped(.outputTooLarge(source: "pdftotext output", limit: limit)) }
         guard result.status == 0 else { return .skipped(.conversionFailed("pdftotext: \(result.errorLine)")) }
         // Pages end with a form feed: make each page break a paragraph break.
-        let text = TextDecoding.decode(result.output.map { $0 == 0x0C ? 0x0A : $0 }).text
-        let bytes = Array(text.utf8)
-        return .loaded(LoadedDocument(text: text, blocks: ParagraphSplitter.blocks(in: bytes, range: 0..<bytes.count), format: .pdf))
+        let decoded = TextDecoding.decode(result.output.map { $0 == 0x0C ? 0x0A : $0 })
+        let bytes = Array(decoded.text.utf8)
+        guard !bytes.isEmpty else { return .skipped(.empty) }
+        var document = LoadedDocument(text: decoded.text, blocks: ParagraphSplitter.blocks(in: bytes, range: 0..<bytes.count), format: .pdf)
+        document.encoding = decoded.encoding
+        return .loaded(document)
+    }
+
+    /// Runs a helper on the file: on its standard input when the file is open, else on its path.
+    private func runHelper(_ executable: String, _ arguments: [String], on file: SourceFile, limit: Int64,
+                           outputArguments: [String] = []) -> Subprocess.Result {
+        if let input = file.standardInput() {
+            return Subprocess.run(executable, arguments + ["-"] + outputArguments, input: input, outputLimit: limit)
+        }
+        return Subprocess.run(executable, arguments + ["--", file.path] + outputArguments, input: nil, outputLimit: limit)
     }
 }
 
@@ -174,22 +218,25 @@ public enum Executables {
     }
 }
 
-/// Runs a helper program (gzip, pdftotext) and collects its output.
+/// Runs a helper program (gzip, pdftotext) and collects its output, at most `outputLimit` bytes:
+/// past the limit the helper is stopped, so a decompression bomb costs no more memory than the limit.
 enum Subprocess {
     struct Result {
         var status: Int32
         var output: [UInt8]
         var errorLine: String
+        /// The helper wrote more than the limit and was stopped; `output` is incomplete.
+        var overLimit = false
     }
 
-    static func run(_ executable: String, _ arguments: [String]) -> Result {
+    static func run(_ executable: String, _ arguments: [String], input: FileHandle?, outputLimit: Int64) -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         let output = Pipe(), errors = Pipe()
         process.standardOutput = output
         process.standardError = errors
-        process.standardInput = FileHandle.nullDevice
+        process.standardInput = input ?? FileHandle.nullDevice
         do { try process.run() } catch {
             return Result(status: -1, output: [], errorLine: "cannot start \(executable): \(error.localizedDescription)")
         }
@@ -197,11 +244,24 @@ enum Subprocess {
         let errorBox = ErrorCollector()
         let errorThread = Thread { errorBox.set(errors.fileHandleForReading.readDataToEndOfFile()) }
         errorThread.start()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
+        var data: [UInt8] = []
+        var overLimit = false
+        let reader = output.fileHandleForReading
+        while true {
+            let piece = reader.availableData
+            if piece.isEmpty { break }
+            if Int64(data.count + piece.count) > outputLimit {
+                overLimit = true
+                process.terminate()
+                break
+            }
+            data.append(contentsOf: piece)
+        }
+        try? reader.close()
         process.waitUntilExit()
         let message = String(decoding: errorBox.wait(), as: UTF8.self)
             .split(separator: "\n").first.map(String.init) ?? "exit status \(process.terminationStatus)"
-        return Result(status: process.terminationStatus, output: [UInt8](data), errorLine: message)
+        return Result(status: process.terminationStatus, output: overLimit ? [] : data, errorLine: message, overLimit: overLimit)
     }
 
     /// Hands stderr bytes from the reader thread to the caller.

@@ -35,6 +35,8 @@ public struct LoadedDocument: Sendable {
     /// `sourceLines[i]` is the 1-based line of the source file that line `i + 1` of `text` came from.
     /// nil when `text` keeps the file's lines (plain text, Markdown, code).
     public var sourceLines: [Int]?
+    /// How the bytes became text (clean UTF-8, UTF-8 with invalid bytes replaced, or Windows-1252).
+    public var encoding: TextEncodingUsed = .utf8
 
     public init(text: String, blocks: [TextBlock], format: DocumentFormat, sourceLines: [Int]? = nil) {
         self.text = text

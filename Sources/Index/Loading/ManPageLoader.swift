@@ -80,7 +80,7 @@ public enum ManPageLoader {
                 }
                 continue
             }
-            let text = RoffEscapes.render(line)
+            let text = RoffEscapes.renderInPieces(line)
             appendText(text, noFill: noFill, into: &builder)
             if let _ = headingLevelFromNextLine {
                 builder.endBlock()
@@ -140,6 +140,23 @@ public enum ManPageLoader {
 
 /// roff escape sequences → plain characters.
 enum RoffEscapes {
+    /// Characters rendered at a time by `renderInPieces`.
+    static let pieceCharacters = 65_536
+
+    /// `render` a piece at a time, so a line of any length costs memory in proportion to a piece
+    /// (an escape cut at a piece boundary is rendered as text: only absurd lines have pieces).
+    static func renderInPieces(_ line: String) -> String {
+        guard line.utf8.count > pieceCharacters else { return render(line) }
+        var output = ""
+        var rest = Substring(line)
+        while !rest.isEmpty {
+            let piece = rest.prefix(pieceCharacters)
+            output += render(String(piece))
+            rest = rest[piece.endIndex...]
+        }
+        return output
+    }
+
     static func render(_ line: String) -> String {
         guard line.contains("\\") else { return line }
         var output = ""

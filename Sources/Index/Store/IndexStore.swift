@@ -378,6 +378,41 @@ public final class IndexStore {
         return (statement.isNull(0) ? nil : statement.int64(0), statement.isNull(1) ? nil : statement.int64(1))
     }
 
+    // MARK: - Skipped files
+
+    /// Records the files an ingest skipped under a root. `complete`: the walk of the root finished,
+    /// so these are all of them and older records of the root go; otherwise they are added.
+    public func recordSkippedFiles(rootID: Int64, _ files: [SkippedFile], complete: Bool) throws(IndexError) {
+        if complete {
+            let clear = try connection.prepare("DELETE FROM skipped_files WHERE root_id = ?")
+            clear.bind(1, rootID)
+            try clear.run()
+        }
+        let insert = try connection.prepare(
+            "INSERT OR REPLACE INTO skipped_files(root_id, path, reason, detail, recorded_at) VALUES (?, ?, ?, ?, ?)")
+        let now = Date().timeIntervalSince1970
+        for file in files {
+            insert.bind(1, rootID)
+            insert.bind(2, file.path)
+            insert.bind(3, file.reason.key)
+            insert.bind(4, file.reason.description)
+            insert.bind(5, now)
+            try insert.run()
+        }
+    }
+
+    /// Files the last ingests skipped, ordered by root and path.
+    public func skippedFiles() throws(IndexError) -> [StoredSkippedFile] {
+        let statement = try connection.prepare(
+            "SELECT r.path, s.path, s.reason, s.detail FROM skipped_files s JOIN roots r ON r.id = s.root_id ORDER BY r.path, s.path")
+        var result: [StoredSkippedFile] = []
+        while try statement.step() {
+            result.append(StoredSkippedFile(rootPath: statement.string(0), path: statement.string(1),
+                                            reason: statement.string(2), detail: statement.string(3)))
+        }
+        return result
+    }
+
     /// Every document, ordered by root and path.
     public func documents() throws(IndexError) -> [StoredDocument] {
         let statement = try connection.prepare("""

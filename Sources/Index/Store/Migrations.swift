@@ -94,6 +94,16 @@ public enum Migrations {
                 updated_at    REAL NOT NULL
             );
             """),
+        Migration(version: 5, summary: "files the last ingest of each root skipped, with the reason (rag status)", sql: """
+            CREATE TABLE skipped_files (
+                root_id     INTEGER NOT NULL REFERENCES roots(id) ON DELETE CASCADE,
+                path        TEXT NOT NULL,          -- relative to the root (the root itself when it was the problem)
+                reason      TEXT NOT NULL,          -- stable key: too_large, binary, link_outside_root, empty, ...
+                detail      TEXT NOT NULL,          -- the sentence the ingest printed
+                recorded_at REAL NOT NULL,          -- seconds since 1970
+                PRIMARY KEY (root_id, path)
+            );
+            """),
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }

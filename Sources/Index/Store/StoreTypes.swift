@@ -16,6 +16,17 @@ public struct StoredDocument: Sendable, Equatable {
     public var absolutePath: String { (rootPath as NSString).appendingPathComponent(path) }
 }
 
+/// A file an ingest left out, as the index keeps it (`rag status --json`).
+public struct StoredSkippedFile: Sendable, Equatable {
+    public let rootPath: String
+    /// Relative to `rootPath`.
+    public let path: String
+    /// `SkipReason.key`.
+    public let reason: String
+    /// `SkipReason.description`.
+    public let detail: String
+}
+
 /// A chunk row with what a citation needs.
 public struct StoredChunk: Sendable, Equatable {
     public let id: Int64

@@ -244,7 +244,16 @@ public final class GGUFFile: @unchecked Sendable {
             }
             tensors.append(GGUFTensorInfo(name: t.name, dimensions: t.dims, type: t.type, fileOffset: start, byteCount: t.bytes))
         }
+        try checkNoOverlap(tensors, path: path)
         return Parsed(version: version, keys: keys, metadata: metadata, tensors: tensors, alignment: alignment, dataOffset: dataOffset)
+    }
+
+    /// Two tensors sharing bytes would let a crafted file alias weights; the safetensors reader refuses it too.
+    private static func checkNoOverlap(_ tensors: [GGUFTensorInfo], path: String) throws(GGUFError) {
+        let sorted = tensors.filter { $0.byteCount > 0 }.sorted { $0.fileOffset < $1.fileOffset }
+        for (previous, next) in zip(sorted, sorted.dropFirst()) where next.fileOffset < previous.fileOffset + previous.byteCount {
+            throw .corrupt(path: path, reason: "tensor '\(next.name)' overlaps tensor '\(previous.name)'")
+        }
     }
 
     private static func readValue(rawType: UInt32, reader: inout GGUFReader, depth: Int) throws(GGUFError) -> GGUFValue {

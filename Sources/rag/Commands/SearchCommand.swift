@@ -25,6 +25,10 @@ enum SearchCommand {
         let modeName = try arguments.choice("mode", from: SearchMode.allCases.map(\.rawValue), default: SearchMode.hybrid.rawValue)
         let mode = SearchMode(rawValue: modeName) ?? .hybrid
         let query = arguments.positionals[0]
+        // Checked before the index opens, and a usage error (exit 2) as in 'rag ask'.
+        guard !query.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw UsageError(message: "the query is empty", command: "search")
+        }
 
         let retriever = try Services.openRetriever(invocation)
         let result = try retriever.search(query, k: k, mode: mode)

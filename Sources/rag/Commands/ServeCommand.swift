@@ -75,7 +75,7 @@ enum ServeCommand {
         }
         let databasePath = DataPaths.databasePath(invocation.global)
         let backend = ServeBackend(retriever: try Services.openRetriever(invocation), engines: engines, queueCapacity: queue,
-                                   status: { (try? IndexStore(path: databasePath, mode: .readOnly).statistics()).map(StatusReport.init) })
+                                   status: { (try? IndexStore(path: databasePath, mode: .readOnly).statistics()).map { StatusReport($0) } })
         return ServeAPI(backend: backend, settings: settings)
     }
 }

@@ -9,13 +9,12 @@ enum StatusCommand {
         usage: ["status [options]"],
         options: [OptionSpec("json", help: "print JSON")],
         positionals: 0...0,
-        details: "Roots, document and chunk counts, database size, embedder and the time of the last ingest.",
+        details: "Roots, document and chunk counts, database size, embedder, the time of the last ingest and the files it skipped.",
         run: run)
 
     static func run(_ invocation: Invocation) throws {
         let store = try IndexStore(path: DataPaths.databasePath(invocation.global), mode: .readOnly)
-        let statistics = try store.statistics()
-        let report = StatusReport(statistics)
+        let report = StatusReport(try store.statistics(), skipped: try store.skippedFiles())
         if invocation.arguments.flag("json") {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -32,6 +31,11 @@ enum StatusCommand {
         console.result("documents:   \(report.documents)")
         console.result("chunks:      \(report.chunks)" + (report.vectors != report.chunks ? " (\(report.vectors) with vectors: run 'rag ingest' to finish)" : ""))
         console.result("last ingest: \(report.lastIngest ?? "never completed")")
+        if !report.skipped.isEmpty {
+            let reasons = Dictionary(report.skipped.map { ($0.reason, 1) }, uniquingKeysWith: +)
+                .sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+            console.result("skipped:     \(report.skipped.count) files (\(reasons); --json lists them)")
+        }
         console.result(report.roots.isEmpty ? "roots:       none (run 'rag ingest DIR')" : "roots:")
         for root in report.roots {
             console.result("  \(root.path)  \(root.documents) documents, \(root.chunks) chunks")
