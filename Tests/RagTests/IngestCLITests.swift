@@ -80,8 +80,17 @@ final class IngestCLITests: XCTestCase {
         let state = try XCTUnwrap(try json(status.stdout) as? [String: Any])
         XCTAssertEqual(state["documents"] as? Int, 2)
         XCTAssertEqual(state["chunks"] as? Int, 2)
-        XCTAssertEqual(state["embedder"] as? String, "all-MiniLM-L6-v2")
+        XCTAssertEqual(state["embedder"] as? String, "all-MiniLM-L6-v2-int8", "a new index is INT8; a re-run keeps it")
         XCTAssertEqual(state["dimension"] as? Int, 384)
+        // --fp32 builds an fp32 index; asking for the other precision later is refused until --reembed.
+        let fp32Database = database + ".fp32"
+        XCTAssertEqual(try CLIHarness.run(["--db", fp32Database, "-q", "ingest", "--fp32", docs]).status, 0)
+        let fp32Status = try json(try CLIHarness.run(["--db", fp32Database, "status", "--json"]).stdout) as? [String: Any]
+        XCTAssertEqual(fp32Status?["embedder"] as? String, "all-MiniLM-L6-v2")
+        XCTAssertEqual(try CLIHarness.run(["--db", fp32Database, "-q", "ingest", docs]).status, 0, "no flag: the index's precision")
+        let mixed = try CLIHarness.run(["--db", fp32Database, "-q", "ingest", "--int8", docs])
+        XCTAssertNotEqual(mixed.status, 0)
+        XCTAssertTrue(mixed.stderr.contains("--reembed"), mixed.stderr)
         XCTAssertNotNil(state["last_ingest"] as? String)
 
         let search = try CLIHarness.run(["--db", database, "search", "--json", "-k", "2", "--mode", "dense", "how do I shrink the database file"])
