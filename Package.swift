@@ -18,7 +18,8 @@ let package = Package(
                        providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
-        // Hand-written SIMD kernels (AVX2/FMA with runtime dispatch); each has a scalar Swift twin in ModelKit.
+        // Hand-written SIMD kernels (AVX2/AVX-512, one runtime CPU dispatch in cpu.c); each has a portable C twin
+        // and a scalar Swift reference its tests compare against.
         .target(name: "CKernels", path: "Sources/CKernels",
                 cSettings: [.unsafeFlags(["-O3", "-fno-math-errno"])]),
 
