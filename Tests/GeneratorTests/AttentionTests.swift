@@ -1,6 +1,7 @@
 import CKernels
 import Foundation
 import Generator
+import ModelKit
 import XCTest
 
 /// FlashAttention (C kernel, query tiles, split-K merge) against the two-pass fp64 reference on random caches.

@@ -1,6 +1,7 @@
 import CKernels
 import Foundation
 import Generator
+import ModelKit
 import XCTest
 
 /// fp16 KV cache: conversions, the F16C attention kernel and the fp16 page summaries, each against its portable C twin,

@@ -51,10 +51,9 @@ public final class BertEmbedder: TextEmbedder {
     /// Model inputs of `texts` ([CLS] … [SEP], truncated), tokenized in parallel.
     public func tokenize(_ texts: [String]) -> [[Int32]] {
         var inputs = [[Int32]](repeating: [], count: texts.count)
-        inputs.withUnsafeMutableBufferPointer { buffer in
-            let output = UnsafeSendableBox(buffer)
-            ComputeThreads.parallelRanges(texts.count, parts: texts.count >= 8 ? encoder.threads : 1) { range in
-                for index in range { output.value[index] = tokenizer.encodeForModel(texts[index]) }
+        inputs.withUnsafeMutableBufferPointer { output in
+            encoder.pool.parallelRanges(texts.count, parts: texts.count >= 8 ? encoder.threads : 1) { range in
+                for index in range { output[index] = tokenizer.encodeForModel(texts[index]) }
             }
         }
         return inputs
