@@ -1,7 +1,6 @@
-import COpenBLAS
 import Foundation
 
-/// Thread count used by the engines' `WorkerPool`s and by OpenBLAS.
+/// The thread count the engines' `WorkerPool`s use by default.
 public enum ComputeThreads {
     /// All cores unless `RAG_THREADS` says otherwise.
     public static var defaultCount: Int {
@@ -9,10 +8,5 @@ public enum ComputeThreads {
             return value
         }
         return max(1, ProcessInfo.processInfo.activeProcessorCount)
-    }
-
-    /// Tells OpenBLAS how many threads its sgemm may use.
-    public static func configureBLAS(threads: Int = defaultCount) {
-        openblas_set_num_threads(Int32(threads))
     }
 }

@@ -93,7 +93,7 @@ void rag_dequantize_q4_1(const void *blocks, float *out, int64_t n);
 void rag_dequantize_q8_0(const void *blocks, float *out, int64_t n);
 
 
-// One key block of FlashAttention-style online softmax (twin: Generator `AttentionBlockReference`).
+// One key block of FlashAttention-style online softmax (twin: Generator `AttentionReference`).
 // For each query row r (q: [rows, headDim]) and keys j in 0 ..< min(keyCount, limits[r] + 1)
 // (limits == NULL: all keyCount keys; limits[r] < 0: this block is skipped for row r):
 //   s_j = scale · q_r · k_j;  m' = max(m[r], max_j s_j);
