@@ -1,4 +1,5 @@
 import Foundation
+import Index
 import ModelKit
 
 /// all-MiniLM-L6-v2 sentence embeddings: WordPiece → BERT encoder → mean pooling → L2 normalization.
