@@ -18,14 +18,18 @@ let package = Package(
                        providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
-        // Hand-written SIMD kernels (AVX2/FMA with runtime dispatch); each has a scalar Swift twin in ModelKit.
+        // Hand-written SIMD kernels (AVX2/AVX-512, one runtime CPU dispatch in cpu.c); each has a portable C twin
+        // and a scalar Swift reference its tests compare against.
         .target(name: "CKernels", path: "Sources/CKernels",
                 cSettings: [.unsafeFlags(["-O3", "-fno-math-errno"])]),
 
         // File formats (GGUF, safetensors), quantized blocks, BLAS wrappers, model file resolution.
         .target(name: "ModelKit", dependencies: ["COpenBLAS", "CKernels"], swiftSettings: optimize),
-        // Files → chunks → embeddings → SQLite store; the BERT embedder and its WordPiece tokenizer.
+        // Files → chunks → embeddings → SQLite store. Declares what it needs of an embedder (`TextEmbedder`).
         .target(name: "Index", dependencies: ["ModelKit", "CSQLite"], swiftSettings: optimize),
+        // The BERT embedding engine: WordPiece tokenizer → encoder (fp32 / INT8) → mean pooling; implements Index's
+        // `TextEmbedder` and `EmbeddingTokenCounter`.
+        .target(name: "Embedder", dependencies: ["ModelKit", "CKernels", "Index"], swiftSettings: optimize),
         // Query → ranked chunks → prompt; routing; chat memory. Talks to the generator through a protocol.
         .target(name: "Retrieval", dependencies: ["Index", "ModelKit", "CSQLite", "COpenBLAS"], swiftSettings: optimize),
         // GGUF llama model → tokenizer → transformer with dense/sparse attention → sampler → chat template.
@@ -35,12 +39,14 @@ let package = Package(
         // `rag serve`: the HTTP API and web page over retrieval and answering; the JSON shapes the CLI shares.
         .target(name: "Serve", dependencies: ["HTTPServer", "Retrieval", "Index"], swiftSettings: optimize),
         // Thin command-line front end.
-        .executableTarget(name: "rag", dependencies: ["ModelKit", "Index", "Retrieval", "Generator", "Serve", "HTTPServer"],
+        .executableTarget(name: "rag", dependencies: ["ModelKit", "Index", "Embedder", "Retrieval", "Generator", "Serve",
+                                                     "HTTPServer"],
                           swiftSettings: optimize),
 
         .testTarget(name: "ModelKitTests", dependencies: ["ModelKit"]),
         .testTarget(name: "GeneratorTests", dependencies: ["Generator", "ModelKit"]),
         .testTarget(name: "IndexTests", dependencies: ["Index", "ModelKit"]),
+        .testTarget(name: "EmbedderTests", dependencies: ["Embedder", "Index", "ModelKit", "CKernels"]),
         .testTarget(name: "RetrievalTests", dependencies: ["Retrieval", "Index", "ModelKit", "CSQLite"]),
         .testTarget(name: "RagTests", dependencies: ["ModelKit"]),
         .testTarget(name: "ServeTests", dependencies: ["HTTPServer", "Serve", "Retrieval", "Index"]),

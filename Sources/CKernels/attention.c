@@ -1,13 +1,7 @@
 // FlashAttention-style key-block update with an online softmax, portable C and AVX2/FMA paths.
-#include "CKernels.h"
-#include "half_convert.h"
-#include "prefetch.h"
+#include "simd.h"
 
 #include <math.h>
-
-#if defined(__x86_64__)
-#include <immintrin.h>
-#endif
 
 // Element i of a key/value block stored as fp32 (half = 0) or IEEE fp16 (half = 1).
 static inline __attribute__((always_inline)) float load1(const void *p, int64_t i, int half) {
@@ -39,51 +33,10 @@ void block_row_portable(const float *q, int64_t headDim, const void *keys, const
 }
 
 #if defined(__x86_64__)
-#define RAG_SIMD __attribute__((target("avx2,fma,f16c")))
-#define RAG_INLINE __attribute__((always_inline)) inline
-
 // 8 consecutive elements from element i of a block stored as fp32 (half = 0) or fp16 (half = 1, F16C conversion).
 RAG_SIMD static RAG_INLINE __m256 load8(const void *p, int64_t i, int half) {
     return half ? _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)p + i)))
                 : _mm256_loadu_ps((const float *)p + i);
-}
-
-RAG_SIMD static inline float hsum(__m256 v) {
-    __m128 lo = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
-    lo = _mm_add_ss(lo, _mm_movehdup_ps(lo));
-    return _mm_cvtss_f32(lo);
-}
-
-
-// e^x for x ≤ 0 lanes (Cephes expf: range reduction by ln 2, degree-6 polynomial; relative error ~1e-7).
-// Lanes below −87 give 0.
-RAG_SIMD static inline __m256 exp_nonpositive(__m256 x) {
-    const __m256 floor = _mm256_set1_ps(-87.0f);
-    const __m256 underflow = _mm256_cmp_ps(x, floor, _CMP_LT_OQ);
-    x = _mm256_max_ps(x, floor);
-    const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
-                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
-    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
-    __m256 p = _mm256_set1_ps(1.9875691500e-4f);
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
-    p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), r);
-    p = _mm256_add_ps(p, _mm256_set1_ps(1.0f));
-    const __m256i exponent = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
-    return _mm256_andnot_ps(underflow, _mm256_mul_ps(p, _mm256_castsi256_ps(exponent)));
-}
-
-// Sums of four vectors at once: lane i of the result is the horizontal sum of vector i.
-RAG_SIMD static inline __m128 hsum4(__m256 a, __m256 b, __m256 c, __m256 d) {
-    const __m256 ab = _mm256_hadd_ps(a, b);
-    const __m256 cd = _mm256_hadd_ps(c, d);
-    const __m256 abcd = _mm256_hadd_ps(ab, cd);
-    return _mm_add_ps(_mm256_castps256_ps128(abcd), _mm256_extractf128_ps(abcd, 1));
 }
 
 // headDim == 64: the query and the accumulator each live in 8 registers.
@@ -105,7 +58,7 @@ RAG_SIMD static RAG_INLINE void block_row_avx2_64(const float *q, const void *ke
             a2 = _mm256_fmadd_ps(qv[i], load8(keys, k + 128 + 8 * i, half), a2);
             a3 = _mm256_fmadd_ps(qv[i], load8(keys, k + 192 + 8 * i, half), a3);
         }
-        const __m128 s = _mm_mul_ps(hsum4(a0, a1, a2, a3), _mm_set1_ps(scale));
+        const __m128 s = _mm_mul_ps(rag_hsum256x4(a0, a1, a2, a3), _mm_set1_ps(scale));
         _mm_storeu_ps(scores + j, s);
         blockMaxV = _mm256_max_ps(blockMaxV, _mm256_castps128_ps256(s));
     }
@@ -119,7 +72,7 @@ RAG_SIMD static RAG_INLINE void block_row_avx2_64(const float *q, const void *ke
         const int64_t k = j * 64;
         __m256 a = _mm256_mul_ps(qv[0], load8(keys, k, half));
         for (int i = 1; i < 8; i++) a = _mm256_fmadd_ps(qv[i], load8(keys, k + 8 * i, half), a);
-        const float s = hsum(a) * scale;
+        const float s = rag_hsum256(a) * scale;
         scores[j] = s;
         if (s > blockMax) blockMax = s;
     }
@@ -130,11 +83,11 @@ RAG_SIMD static RAG_INLINE void block_row_avx2_64(const float *q, const void *ke
     __m256 sumV = _mm256_setzero_ps();
     int64_t t = 0;
     for (; t + 8 <= n; t += 8) {
-        const __m256 p = exp_nonpositive(_mm256_sub_ps(_mm256_loadu_ps(scores + t), maxV));
+        const __m256 p = rag_exp256_nonpositive(_mm256_sub_ps(_mm256_loadu_ps(scores + t), maxV));
         _mm256_storeu_ps(scores + t, p);
         sumV = _mm256_add_ps(sumV, p);
     }
-    float sum = hsum(sumV);
+    float sum = rag_hsum256(sumV);
     for (; t < n; t++) {
         scores[t] = expf(scores[t] - newMax);
         sum += scores[t];
@@ -158,8 +111,8 @@ RAG_SIMD static int64_t log_sum_exp_avx2(const float *x, int64_t n, float maximu
     int64_t i = 0;
     for (; i + 64 <= n; i += 64) {
         __m256 s = _mm256_setzero_ps();
-        for (int j = 0; j < 64; j += 8) s = _mm256_add_ps(s, exp_nonpositive(_mm256_sub_ps(_mm256_loadu_ps(x + i + j), m)));
-        *total += (double)hsum(s);
+        for (int j = 0; j < 64; j += 8) s = _mm256_add_ps(s, rag_exp256_nonpositive(_mm256_sub_ps(_mm256_loadu_ps(x + i + j), m)));
+        *total += (double)rag_hsum256(s);
     }
     return i;
 }
@@ -180,7 +133,7 @@ RAG_SIMD static RAG_INLINE void block_row_avx2(const float *q, int64_t headDim, 
             a2 = _mm256_fmadd_ps(qv, load8(keys, k0 + 2 * headDim + d, half), a2);
             a3 = _mm256_fmadd_ps(qv, load8(keys, k0 + 3 * headDim + d, half), a3);
         }
-        const float s0 = hsum(a0) * scale, s1 = hsum(a1) * scale, s2 = hsum(a2) * scale, s3 = hsum(a3) * scale;
+        const float s0 = rag_hsum256(a0) * scale, s1 = rag_hsum256(a1) * scale, s2 = rag_hsum256(a2) * scale, s3 = rag_hsum256(a3) * scale;
         scores[j] = s0; scores[j + 1] = s1; scores[j + 2] = s2; scores[j + 3] = s3;
         const float b01 = s0 > s1 ? s0 : s1, b23 = s2 > s3 ? s2 : s3, b = b01 > b23 ? b01 : b23;
         if (b > blockMax) blockMax = b;
@@ -188,7 +141,7 @@ RAG_SIMD static RAG_INLINE void block_row_avx2(const float *q, int64_t headDim, 
     for (; j < n; j++) {
         __m256 a = _mm256_setzero_ps();
         for (int64_t d = 0; d < headDim; d += 8) a = _mm256_fmadd_ps(_mm256_loadu_ps(q + d), load8(keys, j * headDim + d, half), a);
-        const float s = hsum(a) * scale;
+        const float s = rag_hsum256(a) * scale;
         scores[j] = s;
         if (s > blockMax) blockMax = s;
     }
@@ -231,7 +184,7 @@ static inline __attribute__((always_inline))
 void attention_block(const float *q, int64_t rows, int64_t headDim, const void *keys, const void *values, int64_t keyCount,
                      const int64_t *limits, float scale, float *m, float *l, float *acc, float *scores, int half) {
 #if defined(__x86_64__)
-    const int simd = rag_quant_kernels_use_avx2() && headDim % 8 == 0;
+    const int simd = rag_simd_level() >= 1 && headDim % 8 == 0;
 #endif
     for (int64_t r = 0; r < rows; r++) {
         int64_t n = keyCount;
@@ -280,7 +233,7 @@ RAG_SIMD static int64_t swiglu_avx2(float *gate, const float *up, int64_t n) {
     int64_t i = 0;
     for (; i + 8 <= n; i += 8) {
         const __m256 g = _mm256_loadu_ps(gate + i);
-        const __m256 e = exp_nonpositive(_mm256_or_ps(g, signMask));            // e^(−|g|)
+        const __m256 e = rag_exp256_nonpositive(_mm256_or_ps(g, signMask));            // e^(−|g|)
         const __m256 numerator = _mm256_blendv_ps(one, e, g);                     // sign bit of g selects e
         const __m256 sigmoid = _mm256_div_ps(numerator, _mm256_add_ps(one, e));
         _mm256_storeu_ps(gate + i, _mm256_mul_ps(_mm256_mul_ps(g, sigmoid), _mm256_loadu_ps(up + i)));
@@ -292,7 +245,7 @@ RAG_SIMD static int64_t swiglu_avx2(float *gate, const float *up, int64_t n) {
 void rag_swiglu(float *gate, const float *up, int64_t n) {
     int64_t i = 0;
 #if defined(__x86_64__)
-    if (rag_quant_kernels_use_avx2()) i = swiglu_avx2(gate, up, n);
+    if (rag_simd_level() >= 1) i = swiglu_avx2(gate, up, n);
 #endif
     for (; i < n; i++) {
         const float g = gate[i];
@@ -308,7 +261,7 @@ double rag_log_sum_exp(const float *x, int64_t n) {
     double total = 0;
     int64_t i = 0;
 #if defined(__x86_64__)
-    if (rag_quant_kernels_use_avx2()) i = log_sum_exp_avx2(x, n, maximum, &total);
+    if (rag_simd_level() >= 1) i = log_sum_exp_avx2(x, n, maximum, &total);
 #endif
     for (; i < n; i++) total += exp((double)x[i] - (double)maximum);
     return (double)maximum + log(total);

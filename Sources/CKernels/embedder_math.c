@@ -1,32 +1,13 @@
 // Element-wise and row-wise math of the BERT embedder: exact-erf GELU and row softmax.
-// AVX2+FMA with runtime dispatch, portable C otherwise. Scalar twins: ReferenceBertKernels (Swift, libm, Double).
-#include "CKernels.h"
+// AVX2/FMA/F16C when cpu.c says so, portable C otherwise. Scalar twins: ReferenceBertKernels (Swift, libm, Double).
+#include "simd.h"
+
 #include <math.h>
 
 #if defined(__x86_64__)
-#include <immintrin.h>
-
-// e^x, Cephes expf: n = round(x / ln2), r = x - n ln2 (two-part ln2), e^r by a degree-5 polynomial, times 2^n.
-__attribute__((target("avx2,fma"), always_inline))
-static inline __m256 exp8(__m256 x) {
-    x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.0f)), _mm256_set1_ps(88.0f));
-    __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
-    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
-    __m256 p = _mm256_set1_ps(1.9875691500e-4f);
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
-    __m256 er = _mm256_add_ps(_mm256_fmadd_ps(p, _mm256_mul_ps(r, r), r), _mm256_set1_ps(1.0f));
-    __m256i bits = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
-    return _mm256_mul_ps(er, _mm256_castsi256_ps(bits));
-}
 
 // erf as an odd rational function on [-4, 4] (erf is +-1 in float beyond); coefficients of Eigen's float erf.
-__attribute__((target("avx2,fma"), always_inline))
-static inline __m256 erf8(__m256 x) {
+RAG_SIMD static RAG_INLINE __m256 erf8(__m256 x) {
     x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-4.0f)), _mm256_set1_ps(4.0f));
     __m256 x2 = _mm256_mul_ps(x, x);
     __m256 p = _mm256_fmadd_ps(x2, _mm256_set1_ps(-2.72614225801306e-10f), _mm256_set1_ps(2.77068142495902e-08f));
@@ -43,8 +24,7 @@ static inline __m256 erf8(__m256 x) {
     return _mm256_div_ps(p, q);
 }
 
-__attribute__((target("avx2,fma")))
-static void gelu_avx2(float *x, size_t count) {
+RAG_SIMD static void gelu_avx2(float *x, size_t count) {
     const __m256 half = _mm256_set1_ps(0.5f), one = _mm256_set1_ps(1.0f), rsqrt2 = _mm256_set1_ps(0.70710678118654752f);
     size_t i = 0;
     for (; i + 8 <= count; i += 8) {
@@ -61,43 +41,26 @@ static void gelu_avx2(float *x, size_t count) {
     }
 }
 
-__attribute__((target("avx2,fma")))
-static float horizontal_max(__m256 v) {
-    __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    m = _mm_max_ps(m, _mm_movehl_ps(m, m));
-    m = _mm_max_ss(m, _mm_shuffle_ps(m, m, 1));
-    return _mm_cvtss_f32(m);
-}
-
-__attribute__((target("avx2,fma")))
-static float horizontal_sum(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
-    return _mm_cvtss_f32(s);
-}
-
-__attribute__((target("avx2,fma")))
-static void softmax_rows_avx2(float *x, int rows, int columns) {
+RAG_SIMD static void softmax_rows_avx2(float *x, int rows, int columns) {
     for (int r = 0; r < rows; r++) {
         float *row = x + (size_t)r * columns;
         int body = columns & ~7;
         __m256 vmax = _mm256_set1_ps(-INFINITY);
         for (int i = 0; i < body; i += 8) vmax = _mm256_max_ps(vmax, _mm256_loadu_ps(row + i));
-        float maximum = horizontal_max(vmax);
+        float maximum = rag_hmax256(vmax);
         for (int i = body; i < columns; i++) if (row[i] > maximum) maximum = row[i];
         const __m256 m = _mm256_set1_ps(maximum);
         __m256 vsum = _mm256_setzero_ps();
         for (int i = 0; i < body; i += 8) {
-            __m256 e = exp8(_mm256_sub_ps(_mm256_loadu_ps(row + i), m));
+            __m256 e = rag_exp256(_mm256_sub_ps(_mm256_loadu_ps(row + i), m));
             _mm256_storeu_ps(row + i, e);
             vsum = _mm256_add_ps(vsum, e);
         }
-        float sum = horizontal_sum(vsum);
+        float sum = rag_hsum256(vsum);
         if (body < columns) {
             float tail[8];
             for (int i = 0; i < 8; i++) tail[i] = body + i < columns ? row[body + i] - maximum : -INFINITY;
-            _mm256_storeu_ps(tail, exp8(_mm256_loadu_ps(tail)));
+            _mm256_storeu_ps(tail, rag_exp256(_mm256_loadu_ps(tail)));
             for (int i = body; i < columns; i++) { row[i] = tail[i - body]; sum += row[i]; }
         }
         const __m256 inverse = _mm256_set1_ps(1.0f / sum);
@@ -109,14 +72,14 @@ static void softmax_rows_avx2(float *x, int rows, int columns) {
 
 void rag_gelu_erf(float *x, size_t count) {
 #if defined(__x86_64__)
-    if (rag_cpu_has_avx2_fma()) { gelu_avx2(x, count); return; }
+    if (rag_simd_level() >= 1) { gelu_avx2(x, count); return; }
 #endif
     for (size_t i = 0; i < count; i++) x[i] = 0.5f * x[i] * (1.0f + erff(x[i] * 0.70710678118654752f));
 }
 
 void rag_softmax_rows(float *x, int rows, int columns) {
 #if defined(__x86_64__)
-    if (rag_cpu_has_avx2_fma()) { softmax_rows_avx2(x, rows, columns); return; }
+    if (rag_simd_level() >= 1) { softmax_rows_avx2(x, rows, columns); return; }
 #endif
     for (int r = 0; r < rows; r++) {
         float *row = x + (size_t)r * columns;

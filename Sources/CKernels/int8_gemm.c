@@ -10,13 +10,9 @@
 //
 // Packed weights: blocks of 16 output rows; inside a block, for each pair of inputs, 32 bytes =
 // 16 outputs x 2 inputs (int8; sign-extended to int16 in registers). k_padded: k rounded up to a multiple of 32.
-#include "CKernels.h"
-#include <string.h>
-#include <math.h>
+#include "simd.h"
 
-#if defined(__x86_64__)
-#include <immintrin.h>
-#endif
+#include <math.h>
 
 #define GROUP RAG_INT8_GROUP_SIZE
 
@@ -50,8 +46,7 @@ void rag_int16_quantize_rows_portable(const float *x, int rows, int k, int k_pad
 }
 
 #if defined(__x86_64__)
-__attribute__((target("avx2,fma")))
-static void quantize_rows_avx2(const float *x, int rows, int k, int k_padded, int16_t *out, float *scales) {
+RAG_SIMD static void quantize_rows_avx2(const float *x, int rows, int k, int k_padded, int16_t *out, float *scales) {
     const __m256 sign = _mm256_set1_ps(-0.0f);
     for (int r = 0; r < rows; r++) {
         const float *row = x + (size_t)r * k;
@@ -59,10 +54,7 @@ static void quantize_rows_avx2(const float *x, int rows, int k, int k_padded, in
         int body = k & ~15;
         __m256 vmax = _mm256_setzero_ps();
         for (int i = 0; i < body; i += 8) vmax = _mm256_max_ps(vmax, _mm256_andnot_ps(sign, _mm256_loadu_ps(row + i)));
-        __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(vmax), _mm256_extractf128_ps(vmax, 1));
-        m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
-        m4 = _mm_max_ss(m4, _mm_shuffle_ps(m4, m4, 1));
-        float maximum = _mm_cvtss_f32(m4);
+        float maximum = rag_hmax256(vmax);
         for (int i = body; i < k; i++) { float m = fabsf(row[i]); if (m > maximum) maximum = m; }
         float inverse = maximum > 0 ? 32767.0f / maximum : 0.0f;
         scales[r] = maximum / 32767.0f;
@@ -82,7 +74,7 @@ static void quantize_rows_avx2(const float *x, int rows, int k, int k_padded, in
 
 void rag_int16_quantize_rows(const float *x, int rows, int k, int k_padded, int16_t *out, float *scales) {
 #if defined(__x86_64__)
-    if (rag_cpu_has_avx2_fma()) { quantize_rows_avx2(x, rows, k, k_padded, out, scales); return; }
+    if (rag_simd_level() >= 1) { quantize_rows_avx2(x, rows, k, k_padded, out, scales); return; }
 #endif
     rag_int16_quantize_rows_portable(x, rows, k, k_padded, out, scales);
 }
@@ -111,9 +103,7 @@ void rag_int8_gemm_portable(const int16_t *a, const float *a_scales, int rows, i
 
 #if defined(__x86_64__)
 // ---- AVX512-VNNI: 4 rows x 3 blocks of 16 outputs per micro-tile. ----
-#define VNNI_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,fma"), always_inline))
-
-static inline VNNI_TARGET
+RAG_SIMD_VNNI static RAG_INLINE
 void vnni_tile(const int16_t *a, int k_padded, const int8_t *packed, const float *w_scales, int padded_outputs,
                const float *a_scales, const float *bias, int outputs,
                float *out, int out_stride, int row0, int block0, const int mr, const int nr) {
@@ -152,8 +142,7 @@ void vnni_tile(const int16_t *a, int k_padded, const int8_t *packed, const float
     }
 }
 
-__attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,fma")))
-static void gemm_vnni(const int16_t *a, const float *a_scales, int rows, int k_padded,
+RAG_SIMD_VNNI static void gemm_vnni(const int16_t *a, const float *a_scales, int rows, int k_padded,
                       const int8_t *packed, const float *w_scales, const float *bias,
                       int outputs, float *out, int out_stride) {
     int blocks = (outputs + 15) / 16;
@@ -171,8 +160,7 @@ static void gemm_vnni(const int16_t *a, const float *a_scales, int rows, int k_p
 }
 
 // ---- AVX2: 4 rows x 16 outputs per micro-tile, vpmaddwd. ----
-__attribute__((target("avx2,fma")))
-static void gemm_avx2(const int16_t *a, const float *a_scales, int rows, int k_padded,
+RAG_SIMD static void gemm_avx2(const int16_t *a, const float *a_scales, int rows, int k_padded,
                       const int8_t *packed, const float *w_scales, const float *bias,
                       int outputs, float *out, int out_stride) {
     int pairs = k_padded / 2, groups = k_padded / GROUP;
@@ -218,30 +206,18 @@ static void gemm_avx2(const int16_t *a, const float *a_scales, int rows, int k_p
     }
 }
 
-static int has_avx512_vnni(void) {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
-}
 #endif
-
-int rag_int8_gemm_kernel(void) {
-#if defined(__x86_64__)
-    if (has_avx512_vnni()) return 2;
-    if (rag_cpu_has_avx2_fma()) return 1;
-#endif
-    return 0;
-}
 
 void rag_int8_gemm(int kernel, const int16_t *a, const float *a_scales, int rows, int k_padded,
                    const int8_t *packed, const float *w_scales, const float *bias,
                    int outputs, float *out, int out_stride) {
 #if defined(__x86_64__)
-    if (kernel >= 2 && has_avx512_vnni()) {
+    const int best = rag_int8_gemm_kernel();
+    if (kernel >= 2 && best >= 2) {
         gemm_vnni(a, a_scales, rows, k_padded, packed, w_scales, bias, outputs, out, out_stride);
         return;
     }
-    if (kernel >= 1 && rag_cpu_has_avx2_fma()) {
+    if (kernel >= 1 && best >= 1) {
         gemm_avx2(a, a_scales, rows, k_padded, packed, w_scales, bias, outputs, out, out_stride);
         return;
     }

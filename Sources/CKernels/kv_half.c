@@ -1,13 +1,7 @@
 // fp16 KV-cache storage and fp16 page summaries (Quest key min/max): conversions, summary updates and the page
 // upper-bound scan. Each kernel has an AVX2/FMA/F16C path chosen at run time and a portable C path (the scalar twin;
-// tests force it with rag_quant_kernels_allow_simd(0) and compare).
-#include "CKernels.h"
-#include "half_convert.h"
-
-#if defined(__x86_64__)
-#include <immintrin.h>
-#define RAG_SIMD __attribute__((target("avx2,fma,f16c")))
-#endif
+// tests force it with rag_simd_set_level(0) and compare).
+#include "simd.h"
 
 // ---------------------------------------------------------------------------
 // Conversions (round to nearest even)
@@ -31,7 +25,7 @@ RAG_SIMD static int64_t f16_to_f32_avx2(const uint16_t *x, float *out, int64_t n
 void rag_f32_to_f16(const float *x, uint16_t *out, int64_t n) {
     int64_t i = 0;
 #if defined(__x86_64__)
-    if (rag_quant_kernels_use_avx2()) i = f32_to_f16_avx2(x, out, n);
+    if (rag_simd_level() >= 1) i = f32_to_f16_avx2(x, out, n);
 #endif
     for (; i < n; i++) out[i] = rag_float_to_half_bits(x[i]);
 }
@@ -39,7 +33,7 @@ void rag_f32_to_f16(const float *x, uint16_t *out, int64_t n) {
 void rag_f16_to_f32(const uint16_t *x, float *out, int64_t n) {
     int64_t i = 0;
 #if defined(__x86_64__)
-    if (rag_quant_kernels_use_avx2()) i = f16_to_f32_avx2(x, out, n);
+    if (rag_simd_level() >= 1) i = f16_to_f32_avx2(x, out, n);
 #endif
     for (; i < n; i++) out[i] = rag_half_bits_to_float(x[i]);
 }
@@ -67,7 +61,7 @@ RAG_SIMD static int64_t summary_update_avx2(const float *key, int64_t headDim, u
 void rag_page_summary_update_f16(const float *key, int64_t headDim, uint16_t *low, uint16_t *high, int first) {
     int64_t d = 0;
 #if defined(__x86_64__)
-    if (rag_quant_kernels_use_avx2()) d = summary_update_avx2(key, headDim, low, high, first);
+    if (rag_simd_level() >= 1) d = summary_update_avx2(key, headDim, low, high, first);
 #endif
     for (; d < headDim; d++) {
         float lo = key[d], hi = key[d];
@@ -104,7 +98,7 @@ void rag_page_summary_merge_f16(const uint16_t *low, const uint16_t *high, int64
                                 uint16_t *outHigh, int first) {
     int64_t d = 0;
 #if defined(__x86_64__)
-    if (rag_quant_kernels_use_avx2()) d = summary_merge_avx2(low, high, headDim, outLow, outHigh, first);
+    if (rag_simd_level() >= 1) d = summary_merge_avx2(low, high, headDim, outLow, outHigh, first);
 #endif
     for (; d < headDim; d++) {
         if (first || rag_half_bits_to_float(low[d]) < rag_half_bits_to_float(outLow[d])) outLow[d] = low[d];
@@ -132,13 +126,6 @@ static void page_bounds_portable(const float *queries, int64_t rows, int64_t hea
 }
 
 #if defined(__x86_64__)
-RAG_SIMD static inline float hsum8(__m256 v) {
-    __m128 lo = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
-    lo = _mm_add_ss(lo, _mm_movehdup_ps(lo));
-    return _mm_cvtss_f32(lo);
-}
-
 // headDim a multiple of 8, rows · headDim ≤ 4096. Two pages per iteration share the query loads.
 RAG_SIMD static void page_bounds_avx2(const float *queries, int64_t rows, int64_t headDim, const uint16_t *lows,
                                       const uint16_t *highs, int64_t pageCount, float *scores) {
@@ -167,8 +154,8 @@ RAG_SIMD static void page_bounds_avx2(const float *queries, int64_t rows, int64_
                 b1 = _mm256_fmadd_ps(qn, low1, b1);
             }
         }
-        scores[p] += hsum8(_mm256_add_ps(a0, b0));
-        scores[p + 1] += hsum8(_mm256_add_ps(a1, b1));
+        scores[p] += rag_hsum256(_mm256_add_ps(a0, b0));
+        scores[p + 1] += rag_hsum256(_mm256_add_ps(a1, b1));
     }
     for (; p < pageCount; p++) {
         __m256 a = zero, b = zero;
@@ -181,7 +168,7 @@ RAG_SIMD static void page_bounds_avx2(const float *queries, int64_t rows, int64_
                 b = _mm256_fmadd_ps(negative[r * lanes + lane], low, b);
             }
         }
-        scores[p] += hsum8(_mm256_add_ps(a, b));
+        scores[p] += rag_hsum256(_mm256_add_ps(a, b));
     }
 }
 #endif
@@ -190,8 +177,7 @@ RAG_SIMD static void page_bounds_avx2(const float *queries, int64_t rows, int64_
 // Decode's case, one query of 64 dims: the query's positive and negative parts live in 8 registers, a page's bounds
 // are 4 + 4 conversions of 16 halves, and the whole run of query sets stays in this function (sets are often 1-2
 // pages: per-set dispatch cost as much as the pages).
-__attribute__((target("avx512f,avx2,fma,f16c")))
-static void page_bounds_avx512_single64(const float *queries, const uint16_t *lows, const uint16_t *highs,
+RAG_SIMD512 static void page_bounds_avx512_single64(const float *queries, const uint16_t *lows, const uint16_t *highs,
                                         int64_t pageCount, int64_t step, float *scores) {
     const __m512 zero = _mm512_setzero_ps();
     for (int64_t first = 0, set = 0; first < pageCount; first += step, set++) {
@@ -222,7 +208,8 @@ void rag_page_bounds_f16(const float *queries, int64_t rows, int64_t headDim, co
     if (pageCount <= 0) return;
     const int64_t step = pagesPerQuery > 0 ? pagesPerQuery : pageCount;
 #if defined(__x86_64__)
-    if (rows == 1 && headDim == 64 && rag_quant_kernels_level() >= 2) {
+    const int level = rag_simd_level();
+    if (rows == 1 && headDim == 64 && level >= 2) {
         page_bounds_avx512_single64(queries, lows, highs, pageCount, step, scores);
         return;
     }
@@ -231,7 +218,7 @@ void rag_page_bounds_f16(const float *queries, int64_t rows, int64_t headDim, co
         const int64_t count = pageCount - first < step ? pageCount - first : step;
         const float *q = queries + set * rows * headDim;
 #if defined(__x86_64__)
-        if (rag_quant_kernels_use_avx2() && headDim % 8 == 0 && rows * headDim <= 4096) {
+        if (level >= 1 && headDim % 8 == 0 && rows * headDim <= 4096) {
             page_bounds_avx2(q, rows, headDim, lows + first * headDim, highs + first * headDim, count, scores + first);
             continue;
         }
@@ -277,7 +264,7 @@ void rag_rotate_pairs(const float *v, int64_t rows, int64_t headDim, int64_t pai
         float *o = out + r * headDim;
         int64_t i = 0;
 #if defined(__x86_64__)
-        if (rag_quant_kernels_use_avx2()) i = rotate_avx2(x, pairs, cosines, sines, sign, o);
+        if (rag_simd_level() >= 1) i = rotate_avx2(x, pairs, cosines, sines, sign, o);
 #endif
         rotate_portable(x, i, pairs, cosines, sines, sign, o);
         for (int64_t d = 2 * pairs; d < headDim; d++) o[d] = x[d];

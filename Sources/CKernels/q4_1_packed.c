@@ -13,22 +13,12 @@
 // (a first version put all scales at the row's end, in fp32: faster from cache but slower from memory, 24·B bytes).
 //   dot(row, x) = Σ_b d_b·Σ_i q_bi·x_bi + m_b·S_b = 16·Σ_b d_b·Σ_i f_bi·x_bi − 16·Σ_b d_b·S_b + Σ_b m_b·S_b
 // with f = 1 + q/16 and S_b = Σ_i x_bi (the caller's blockSums).
-#include "CKernels.h"
-#include "half_convert.h"
-#include "prefetch.h"
-
-#include <string.h>
-
-#if defined(__x86_64__)
-#include <immintrin.h>
-#endif
+#include "simd.h"
 
 size_t rag_q4_1_packed_row_bytes(int64_t n) {
     const int64_t blocks = n / 32;
     return (size_t)(40 * ((blocks + 1) / 2));
 }
-
-static inline uint16_t load_u16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
 
 void rag_q4_1_pack_rows(const void *source, size_t sourceRowBytes, void *destination, int64_t rows, int64_t n) {
     const int64_t blocks = n / 32;
@@ -46,7 +36,7 @@ void rag_q4_1_pack_rows(const void *source, size_t sourceRowBytes, void *destina
             const int firstNibble = 2 * second;              // s of elements 0..15; s + 1 holds 16..31
             for (int lane = 0; lane < 16; lane++) {
                 const uint8_t byte = block[4 + lane];        // element lane (low nibble) and lane + 16 (high)
-                uint16_t bits = load_u16(group + 2 * lane);
+                uint16_t bits = rag_load_u16(group + 2 * lane);
                 bits |= (uint16_t)((byte & 0x0F) << (4 * firstNibble));
                 bits |= (uint16_t)((byte >> 4) << (4 * (firstNibble + 1)));
                 group[2 * lane] = (uint8_t)(bits & 0xFF);
@@ -64,21 +54,18 @@ static float dot_packed_portable(const uint8_t *row, const float *x, const float
         const int second = (int)(b % 2), s = 2 * second;
         float acc = 0;
         for (int lane = 0; lane < 16; lane++) {
-            const uint16_t bits = load_u16(group + 2 * lane);
+            const uint16_t bits = rag_load_u16(group + 2 * lane);
             acc += (float)((bits >> (4 * s)) & 0x0F) * x[32 * b + lane];
             acc += (float)((bits >> (4 * s + 4)) & 0x0F) * x[32 * b + 16 + lane];
         }
-        const float d = rag_half_bits_to_float(load_u16(group + 32 + 2 * second));
-        const float m = rag_half_bits_to_float(load_u16(group + 36 + 2 * second));
+        const float d = rag_half_bits_to_float(rag_load_u16(group + 32 + 2 * second));
+        const float m = rag_half_bits_to_float(rag_load_u16(group + 36 + 2 * second));
         total += d * acc + m * sums[b];
     }
     return total;
 }
 
 #if defined(__x86_64__)
-#define RAG_SIMD512 __attribute__((target("avx512f,avx2,fma,f16c")))
-#define RAG_SIMD __attribute__((target("avx2,fma,f16c")))
-
 // [d0, d1, m0, m1] of a group as fp32 (one 8-byte load, one conversion).
 RAG_SIMD static inline __m128 group_scales(const uint8_t *group) {
     return _mm_cvtph_ps(_mm_loadl_epi64((const __m128i *)(group + 32)));
@@ -201,11 +188,7 @@ RAG_SIMD static float dot_packed_avx2(const uint8_t *row, const float *x, const 
             acc1 = _mm256_fmadd_ps(d1, _mm256_fmadd_ps(F256(hi, 3), _mm256_loadu_ps(xb + 56), _mm256_mul_ps(F256(hi, 2), _mm256_loadu_ps(xb + 40))), acc1);
         }
     }
-    const __m256 sum = _mm256_add_ps(acc0, acc1);
-    __m128 lo = _mm_add_ps(_mm256_castps256_ps128(sum), _mm256_extractf128_ps(sum, 1));
-    lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
-    lo = _mm_add_ss(lo, _mm_movehdup_ps(lo));
-    return finish(_mm_cvtss_f32(lo), side);
+    return finish(rag_hsum256(_mm256_add_ps(acc0, acc1)), side);
 }
 #endif
 
@@ -214,7 +197,7 @@ void rag_matvec_q4_1_packed(const void *weights, size_t rowBytes, const float *x
     const uint8_t *w = (const uint8_t *)weights;
     const int64_t blocks = n / 32;
 #if defined(__x86_64__)
-    const int level = rag_quant_kernels_level();
+    const int level = rag_simd_level();
     if (level >= 2) { matvec_packed_avx512(w, rowBytes, x, blockSums, y, rowStart, rowEnd, blocks); return; }
     if (level == 1) {
         for (int64_t r = rowStart; r < rowEnd; r++) {

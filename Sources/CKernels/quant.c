@@ -1,69 +1,17 @@
 // Quantized dot products and dequantizers for Q4_1 and Q8_0 with fp32 activations.
-// Each kernel has a portable C path and an AVX2/FMA/F16C path chosen at run time.
-#include "CKernels.h"
-#include "half_convert.h"
-#include "prefetch.h"
-
-#include <string.h>
-
-#if defined(__x86_64__)
-#include <immintrin.h>
-#endif
-
-// ---------------------------------------------------------------------------
-// Runtime dispatch
-
-static int simd_allowed = 1;
-static int simd_checked = 0;
-static int simd_present = 0;
-static int avx512_present = 0;
-static int level_cap = 2;
-
-static int cpu_has_simd(void) {
-    if (!simd_checked) {
-#if defined(__x86_64__)
-        __builtin_cpu_init();
-        simd_present = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-                       __builtin_cpu_supports("f16c");
-        avx512_present = simd_present && __builtin_cpu_supports("avx512f");
-#endif
-        simd_checked = 1;
-    }
-    return simd_present;
-}
-
-void rag_cpu_relax(void) {
-#if defined(__x86_64__)
-    __builtin_ia32_pause();
-#endif
-}
-
-int rag_quant_kernels_use_avx2(void) { return simd_allowed && cpu_has_simd(); }
-
-void rag_quant_kernels_allow_simd(int allow) { simd_allowed = allow; }
-
-static int use_avx512(void) { return rag_quant_kernels_use_avx2() && avx512_present && level_cap >= 2; }
-
-int rag_quant_kernels_level(void) { return use_avx512() ? 2 : (rag_quant_kernels_use_avx2() ? 1 : 0); }
-
-int rag_quant_kernels_set_level(int level) {
-    level_cap = level;
-    simd_allowed = level >= 1;
-    cpu_has_simd();
-    return use_avx512() ? 2 : (rag_quant_kernels_use_avx2() ? 1 : 0);
-}
+// Each kernel has a portable C path (its scalar twin), an AVX2/FMA/F16C path and for the matvecs an AVX-512F path;
+// cpu.c chooses.
+#include "simd.h"
 
 // ---------------------------------------------------------------------------
 // Portable helpers
-
-static inline uint16_t load_u16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
 
 static float dot_q4_1_portable(const uint8_t *row, const float *x, const float *sums, int64_t blocks) {
     float total = 0;
     for (int64_t b = 0; b < blocks; b++) {
         const uint8_t *block = row + 20 * b;
-        const float d = rag_half_bits_to_float(load_u16(block));
-        const float m = rag_half_bits_to_float(load_u16(block + 2));
+        const float d = rag_half_bits_to_float(rag_load_u16(block));
+        const float m = rag_half_bits_to_float(rag_load_u16(block + 2));
         const float *xb = x + 32 * b;
         float acc = 0;
         for (int j = 0; j < 16; j++) {
@@ -78,7 +26,7 @@ static float dot_q8_0_portable(const uint8_t *row, const float *x, int64_t block
     float total = 0;
     for (int64_t b = 0; b < blocks; b++) {
         const uint8_t *block = row + 34 * b;
-        const float d = rag_half_bits_to_float(load_u16(block));
+        const float d = rag_half_bits_to_float(rag_load_u16(block));
         const int8_t *q = (const int8_t *)(block + 2);
         const float *xb = x + 32 * b;
         float acc = 0;
@@ -92,21 +40,6 @@ static float dot_q8_0_portable(const uint8_t *row, const float *x, int64_t block
 // AVX2 / FMA / F16C
 
 #if defined(__x86_64__)
-#define RAG_SIMD __attribute__((target("avx2,fma,f16c")))
-
-RAG_SIMD static inline float hsum256(__m256 v) {
-    __m128 lo = _mm256_castps256_ps128(v);
-    __m128 hi = _mm256_extractf128_ps(v, 1);
-    lo = _mm_add_ps(lo, hi);
-    lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
-    lo = _mm_add_ss(lo, _mm_movehdup_ps(lo));
-    return _mm_cvtss_f32(lo);
-}
-
-RAG_SIMD static inline float half_to_float_f16c(const uint8_t *p) {
-    return _cvtsh_ss(load_u16(p));
-}
-
 // One Q4_1 row: sum over blocks of d·Σ q·x + m·Σ x.
 RAG_SIMD static float dot_q4_1_avx2(const uint8_t *row, const float *x, const float *sums, int64_t blocks) {
     __m256 acc0 = _mm256_setzero_ps();
@@ -123,12 +56,12 @@ RAG_SIMD static float dot_q4_1_avx2(const uint8_t *row, const float *x, const fl
         __m256 p1 = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(lo, 8))), _mm256_loadu_ps(xb + 8));
         p0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(hi)), _mm256_loadu_ps(xb + 16), p0);
         p1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(hi, 8))), _mm256_loadu_ps(xb + 24), p1);
-        const __m256 d = _mm256_set1_ps(half_to_float_f16c(block));
+        const __m256 d = _mm256_set1_ps(rag_half_to_float_f16c(block));
         acc0 = _mm256_fmadd_ps(d, p0, acc0);
         acc1 = _mm256_fmadd_ps(d, p1, acc1);
-        minTerm += half_to_float_f16c(block + 2) * sums[b];
+        minTerm += rag_half_to_float_f16c(block + 2) * sums[b];
     }
-    return hsum256(_mm256_add_ps(acc0, acc1)) + minTerm;
+    return rag_hsum256(_mm256_add_ps(acc0, acc1)) + minTerm;
 }
 
 RAG_SIMD static float dot_q8_0_avx2(const uint8_t *row, const float *x, int64_t blocks) {
@@ -143,14 +76,12 @@ RAG_SIMD static float dot_q8_0_avx2(const uint8_t *row, const float *x, int64_t 
         __m256 p1 = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(q0, 8))), _mm256_loadu_ps(xb + 8));
         p0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q1)), _mm256_loadu_ps(xb + 16), p0);
         p1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(q1, 8))), _mm256_loadu_ps(xb + 24), p1);
-        const __m256 d = _mm256_set1_ps(half_to_float_f16c(block));
+        const __m256 d = _mm256_set1_ps(rag_half_to_float_f16c(block));
         acc0 = _mm256_fmadd_ps(d, p0, acc0);
         acc1 = _mm256_fmadd_ps(d, p1, acc1);
     }
-    return hsum256(_mm256_add_ps(acc0, acc1));
+    return rag_hsum256(_mm256_add_ps(acc0, acc1));
 }
-
-#define RAG_SIMD512 __attribute__((target("avx512f,avx2,fma,f16c")))
 
 // Q4_1 with 16-lane vectors: each nibble half of a block is one zero-extend + convert + multiply.
 // Two blocks per iteration into separate accumulators, so consecutive FMAs do not wait on each other.
@@ -173,23 +104,23 @@ RAG_SIMD512 static float dot_q4_1_avx512(const uint8_t *row, const float *x, con
         __m512 p1, p3;
         const __m512 p0 = q4_1_block_products(block0, x + 32 * b, &p1);
         const __m512 p2 = q4_1_block_products(block1, x + 32 * b + 32, &p3);
-        const __m512 d0 = _mm512_set1_ps(half_to_float_f16c(block0));
-        const __m512 d1 = _mm512_set1_ps(half_to_float_f16c(block1));
+        const __m512 d0 = _mm512_set1_ps(rag_half_to_float_f16c(block0));
+        const __m512 d1 = _mm512_set1_ps(rag_half_to_float_f16c(block1));
         acc0 = _mm512_fmadd_ps(d0, p0, acc0);
         acc1 = _mm512_fmadd_ps(d0, p1, acc1);
         acc2 = _mm512_fmadd_ps(d1, p2, acc2);
         acc3 = _mm512_fmadd_ps(d1, p3, acc3);
-        min0 += half_to_float_f16c(block0 + 2) * sums[b];
-        min1 += half_to_float_f16c(block1 + 2) * sums[b + 1];
+        min0 += rag_half_to_float_f16c(block0 + 2) * sums[b];
+        min1 += rag_half_to_float_f16c(block1 + 2) * sums[b + 1];
     }
     for (; b < blocks; b++) {
         const uint8_t *block = row + 20 * b;
         __m512 p1;
         const __m512 p0 = q4_1_block_products(block, x + 32 * b, &p1);
-        const __m512 d = _mm512_set1_ps(half_to_float_f16c(block));
+        const __m512 d = _mm512_set1_ps(rag_half_to_float_f16c(block));
         acc0 = _mm512_fmadd_ps(d, p0, acc0);
         acc1 = _mm512_fmadd_ps(d, p1, acc1);
-        min0 += half_to_float_f16c(block + 2) * sums[b];
+        min0 += rag_half_to_float_f16c(block + 2) * sums[b];
     }
     const __m512 total = _mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3));
     return _mm512_reduce_add_ps(total) + (min0 + min1);
@@ -202,8 +133,8 @@ RAG_SIMD512 static float dot_q8_0_avx512(const uint8_t *row, const float *x, int
     for (; b + 2 <= blocks; b += 2) {
         const uint8_t *block0 = row + 34 * b, *block1 = block0 + 34;
         const float *xb = x + 32 * b;
-        const __m512 d0 = _mm512_set1_ps(half_to_float_f16c(block0));
-        const __m512 d1 = _mm512_set1_ps(half_to_float_f16c(block1));
+        const __m512 d0 = _mm512_set1_ps(rag_half_to_float_f16c(block0));
+        const __m512 d1 = _mm512_set1_ps(rag_half_to_float_f16c(block1));
         const __m512 p0 = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(block0 + 2)))), _mm512_loadu_ps(xb));
         const __m512 p1 = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(block0 + 18)))), _mm512_loadu_ps(xb + 16));
         const __m512 p2 = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(block1 + 2)))), _mm512_loadu_ps(xb + 32));
@@ -216,7 +147,7 @@ RAG_SIMD512 static float dot_q8_0_avx512(const uint8_t *row, const float *x, int
     for (; b < blocks; b++) {
         const uint8_t *block = row + 34 * b;
         const float *xb = x + 32 * b;
-        const __m512 d = _mm512_set1_ps(half_to_float_f16c(block));
+        const __m512 d = _mm512_set1_ps(rag_half_to_float_f16c(block));
         const __m512 p0 = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(block + 2)))), _mm512_loadu_ps(xb));
         const __m512 p1 = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(block + 18)))), _mm512_loadu_ps(xb + 16));
         acc0 = _mm512_fmadd_ps(d, p0, acc0);
@@ -263,8 +194,8 @@ RAG_SIMD static void dequantize_q4_1_avx2(const uint8_t *blocks, float *out, int
     const __m128i low = _mm_set1_epi8(0x0F);
     for (int64_t b = 0; b < count; b++) {
         const uint8_t *block = blocks + 20 * b;
-        const __m256 d = _mm256_set1_ps(half_to_float_f16c(block));
-        const __m256 m = _mm256_set1_ps(half_to_float_f16c(block + 2));
+        const __m256 d = _mm256_set1_ps(rag_half_to_float_f16c(block));
+        const __m256 m = _mm256_set1_ps(rag_half_to_float_f16c(block + 2));
         const __m128i packed = _mm_loadu_si128((const __m128i *)(block + 4));
         const __m128i lo = _mm_and_si128(packed, low);
         const __m128i hi = _mm_and_si128(_mm_srli_epi16(packed, 4), low);
@@ -280,7 +211,7 @@ RAG_SIMD static void dequantize_q4_1_avx2(const uint8_t *blocks, float *out, int
 RAG_SIMD static void dequantize_q8_0_avx2(const uint8_t *blocks, float *out, int64_t count) {
     for (int64_t b = 0; b < count; b++) {
         const uint8_t *block = blocks + 34 * b;
-        const __m256 d = _mm256_set1_ps(half_to_float_f16c(block));
+        const __m256 d = _mm256_set1_ps(rag_half_to_float_f16c(block));
         const __m128i q0 = _mm_loadu_si128((const __m128i *)(block + 2));
         const __m128i q1 = _mm_loadu_si128((const __m128i *)(block + 18));
         float *o = out + 32 * b;
@@ -308,11 +239,12 @@ void rag_matvec_q4_1(const void *weights, size_t rowBytes, const float *x, const
     const uint8_t *w = (const uint8_t *)weights;
     const int64_t blocks = n / 32;
 #if defined(__x86_64__)
-    if (use_avx512()) {
+    const int level = rag_simd_level();
+    if (level >= 2) {
         matvec_q4_1_avx512(w, rowBytes, x, blockSums, y, rowStart, rowEnd, blocks);
         return;
     }
-    if (rag_quant_kernels_use_avx2()) {
+    if (level == 1) {
         matvec_q4_1_avx2(w, rowBytes, x, blockSums, y, rowStart, rowEnd, blocks);
         return;
     }
@@ -325,11 +257,12 @@ void rag_matvec_q8_0(const void *weights, size_t rowBytes, const float *x,
     const uint8_t *w = (const uint8_t *)weights;
     const int64_t blocks = n / 32;
 #if defined(__x86_64__)
-    if (use_avx512()) {
+    const int level = rag_simd_level();
+    if (level >= 2) {
         matvec_q8_0_avx512(w, rowBytes, x, y, rowStart, rowEnd, blocks);
         return;
     }
-    if (rag_quant_kernels_use_avx2()) {
+    if (level == 1) {
         matvec_q8_0_avx2(w, rowBytes, x, y, rowStart, rowEnd, blocks);
         return;
     }
@@ -340,11 +273,11 @@ void rag_matvec_q8_0(const void *weights, size_t rowBytes, const float *x,
 void rag_dequantize_q4_1(const void *blocks, float *out, int64_t n) {
     const uint8_t *p = (const uint8_t *)blocks;
 #if defined(__x86_64__)
-    if (rag_quant_kernels_use_avx2()) { dequantize_q4_1_avx2(p, out, n / 32); return; }
+    if (rag_simd_level() >= 1) { dequantize_q4_1_avx2(p, out, n / 32); return; }
 #endif
     for (int64_t b = 0; b < n / 32; b++) {
         const uint8_t *block = p + 20 * b;
-        const float d = rag_half_bits_to_float(load_u16(block)), m = rag_half_bits_to_float(load_u16(block + 2));
+        const float d = rag_half_bits_to_float(rag_load_u16(block)), m = rag_half_bits_to_float(rag_load_u16(block + 2));
         for (int j = 0; j < 16; j++) {
             out[32 * b + j] = (float)(block[4 + j] & 0x0F) * d + m;
             out[32 * b + j + 16] = (float)(block[4 + j] >> 4) * d + m;
@@ -355,11 +288,11 @@ void rag_dequantize_q4_1(const void *blocks, float *out, int64_t n) {
 void rag_dequantize_q8_0(const void *blocks, float *out, int64_t n) {
     const uint8_t *p = (const uint8_t *)blocks;
 #if defined(__x86_64__)
-    if (rag_quant_kernels_use_avx2()) { dequantize_q8_0_avx2(p, out, n / 32); return; }
+    if (rag_simd_level() >= 1) { dequantize_q8_0_avx2(p, out, n / 32); return; }
 #endif
     for (int64_t b = 0; b < n / 32; b++) {
         const uint8_t *block = p + 34 * b;
-        const float d = rag_half_bits_to_float(load_u16(block));
+        const float d = rag_half_bits_to_float(rag_load_u16(block));
         for (int j = 0; j < 32; j++) out[32 * b + j] = (float)(int8_t)block[2 + j] * d;
     }
 }

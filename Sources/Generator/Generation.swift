@@ -11,7 +11,8 @@ public enum ContextOverflowHandling: Sendable, Equatable {
 public struct GenerationOptions: Sendable {
     public var maxTokens: Int
     public var sampler: SamplerSettings
-    /// Generation ends after emitting one of these (it is not included in the text). SmolLM2: <|im_end|> = 2, <|endoftext|> = 0.
+    /// Generation ends after emitting one of these (it is not included in the text): the model's own, read from its
+    /// tokenizer metadata (`ByteLevelBPETokenizer.stopTokenIds`), or none (benchmarks, tests).
     public var stopTokens: Set<Int32>
     /// Context length to respect (default: the model's).
     public var contextLength: Int?
@@ -19,7 +20,7 @@ public struct GenerationOptions: Sendable {
     /// Tokens per prefill batch.
     public var batchSize: Int
 
-    public init(maxTokens: Int = 128, sampler: SamplerSettings = .greedy, stopTokens: Set<Int32> = [2, 0],
+    public init(maxTokens: Int = 128, sampler: SamplerSettings = .greedy, stopTokens: Set<Int32>,
                 contextLength: Int? = nil, overflow: ContextOverflowHandling = .error, batchSize: Int = 512) {
         self.maxTokens = maxTokens
         self.sampler = sampler

@@ -41,7 +41,7 @@ final class LocalGenerator: TextGenerator, LikelihoodScoring {
     func generate(_ messages: [PromptMessage], options: Retrieval.GenerationOptions,
                   onText: (String) -> Bool) throws -> GenerationOutcome {
         let prompt = loaded.chatTemplate.render(chatMessages(messages), addGenerationPrompt: true).ids
-        var settings = Generator.GenerationOptions(maxTokens: options.maxTokens)
+        var settings = Generator.GenerationOptions(maxTokens: options.maxTokens, stopTokens: loaded.tokenizer.stopTokenIds)
         settings.sampler = SamplerSettings(temperature: Float(options.temperature), topK: options.topK ?? 0,
                                            topP: Float(options.topP ?? 1), repetitionPenalty: Float(options.repetitionPenalty),
                                            noRepeatNGram: options.noRepeatNGram,

@@ -1,11 +1,12 @@
 import CKernels
 import Foundation
 import Generator
+import ModelKit
 import XCTest
 
 /// FlashAttention (C kernel, query tiles, split-K merge) against the two-pass fp64 reference on random caches.
 final class AttentionTests: XCTestCase {
-    override func tearDown() { rag_quant_kernels_allow_simd(1) }
+    override func tearDown() { rag_simd_set_level(2) }
 
     private func config(heads: Int, kvHeads: Int, headDim: Int) -> LlamaConfig {
         LlamaConfig(embeddingLength: heads * headDim, blockCount: 2, feedForwardLength: 8, headCount: heads,
@@ -61,7 +62,7 @@ final class AttentionTests: XCTestCase {
     }
 
     func testPortableKernelPathMatchesReference() {
-        rag_quant_kernels_allow_simd(0)
+        rag_simd_set_level(0)
         check(heads: 6, kvHeads: 3, headDim: 64, past: 90, tokens: 20, threads: 2)
         check(heads: 6, kvHeads: 3, headDim: 12, past: 300, tokens: 1, threads: 2)
     }
@@ -92,11 +93,11 @@ final class AttentionTests: XCTestCase {
 
 /// The SwiGLU kernel (vectorized exp) against its scalar twin, including large |gate| where e^(−g) overflows naively.
 final class SwiGLUKernelTests: XCTestCase {
-    override func tearDown() { rag_quant_kernels_allow_simd(1) }
+    override func tearDown() { rag_simd_set_level(2) }
 
     func testKernelMatchesScalarTwin() {
         for simd in [true, false] {
-            rag_quant_kernels_allow_simd(simd ? 1 : 0)
+            rag_simd_set_level(simd ? 2 : 0)
             var random = SeededRandom(seed: 4)
             var gate = (0..<1003).map { _ in Float(random.nextUnit() * 40 - 20) }
             gate += [0, -0.0, 100, -100, 1e-30]

@@ -1,12 +1,13 @@
 import CKernels
 import Foundation
 import Generator
+import ModelKit
 import XCTest
 
 /// fp16 KV cache: conversions, the F16C attention kernel and the fp16 page summaries, each against its portable C twin,
 /// and fp16 attention against fp32 attention within the error fp16 rounding allows.
 final class HalfKVCacheTests: XCTestCase {
-    override func tearDown() { rag_quant_kernels_allow_simd(1) }
+    override func tearDown() { rag_simd_set_level(2) }
 
     private func config(heads: Int = 6, kvHeads: Int = 2, headDim: Int = 64, layers: Int = 2) -> LlamaConfig {
         LlamaConfig(embeddingLength: heads * headDim, blockCount: layers, feedForwardLength: 8, headCount: heads,
@@ -39,7 +40,7 @@ final class HalfKVCacheTests: XCTestCase {
         values += [0, -0.0, 65504, 65519, 65520, -70000, 6.1035156e-05, 5.9604645e-08, 2.9802322e-08, 2.9802326e-08,
                    1.0009765625 /* a tie: 1 + 2^-10 − ulp/2 */, 1.00048828125, .infinity, -.infinity]
         for simd in [true, false] {
-            rag_quant_kernels_allow_simd(simd ? 1 : 0)
+            rag_simd_set_level(simd ? 2 : 0)
             var halves = [UInt16](repeating: 0, count: values.count)
             rag_f32_to_f16(values, &halves, Int64(values.count))
             var back = [Float](repeating: 0, count: values.count)
@@ -64,7 +65,7 @@ final class HalfKVCacheTests: XCTestCase {
             rag_f32_to_f16(random(keys * headDim, seed: 5), &v, Int64(v.count))
             let limits: [Int64] = [60, 17, -1]
             func run(simd: Bool) -> [Float] {
-                rag_quant_kernels_allow_simd(simd ? 1 : 0)
+                rag_simd_set_level(simd ? 2 : 0)
                 var m = [Float](repeating: -.infinity, count: rows), l = [Float](repeating: 0, count: rows)
                 var acc = [Float](repeating: 0, count: rows * headDim), scores = [Float](repeating: 0, count: keys)
                 // Two blocks (the second rescales the first's state), with causal limits in the second.
@@ -182,7 +183,7 @@ final class HalfKVCacheTests: XCTestCase {
         let keys = random(16 * headDim, seed: 11, range: 300) + random(16 * headDim, seed: 12, range: 1e-4)
         var results: [[UInt16]] = []
         for simd in [true, false] {
-            rag_quant_kernels_allow_simd(simd ? 1 : 0)
+            rag_simd_set_level(simd ? 2 : 0)
             var lows = [UInt16](repeating: 0, count: 2 * headDim), highs = lows
             for key in 0..<32 {
                 let page = key / 16
@@ -218,7 +219,7 @@ final class HalfKVCacheTests: XCTestCase {
             rag_f32_to_f16(zip(a, b).map { min($0, $1) }, &lows, Int64(lows.count))
             rag_f32_to_f16(zip(a, b).map { max($0, $1) }, &highs, Int64(highs.count))
             func run(simd: Bool) -> [Float] {
-                rag_quant_kernels_allow_simd(simd ? 1 : 0)
+                rag_simd_set_level(simd ? 2 : 0)
                 var scores = [Float](repeating: 1, count: pages)
                 rag_page_bounds_f16(queries, Int64(rows), Int64(headDim), lows, highs, Int64(pages), Int64(perQuery), &scores)
                 return scores
@@ -251,7 +252,7 @@ final class HalfKVCacheTests: XCTestCase {
 /// The RoPE re-rotation kernel (AVX2, four pairs per step) against its portable twin, with an odd pair count and a
 /// non-rotated tail.
 final class RotatePairsKernelTests: XCTestCase {
-    override func tearDown() { rag_quant_kernels_allow_simd(1) }
+    override func tearDown() { rag_simd_set_level(2) }
 
     func testKernelMatchesPortableTwin() {
         var random = SeededRandom(seed: 21)
@@ -262,7 +263,7 @@ final class RotatePairsKernelTests: XCTestCase {
         for sign: Float in [1, -1] {
             var results: [[Float]] = []
             for simd in [true, false] {
-                rag_quant_kernels_allow_simd(simd ? 1 : 0)
+                rag_simd_set_level(simd ? 2 : 0)
                 var out = [Float](repeating: .nan, count: rows * headDim)
                 rag_rotate_pairs(v, Int64(rows), Int64(headDim), Int64(pairs), cosines, sines, sign, &out)
                 results.append(out)

@@ -1,5 +1,6 @@
 import Foundation
 import Generator
+import ModelKit
 import XCTest
 
 /// Sparse attention policies on synthetic caches, against an fp64 two-pass softmax reference.

@@ -184,7 +184,7 @@ final class TinyLlamaForwardTests: XCTestCase {
         let model = try LlamaModel(file: try GGUFFile(path: path), threads: 1)
         let generation = TextGeneration(model: model)
         let prompt = (0..<20).map { Int32($0 % 40) }
-        XCTAssertThrowsError(try generation.generate(prompt: prompt, options: GenerationOptions(maxTokens: 10, contextLength: 24))) { error in
+        XCTAssertThrowsError(try generation.generate(prompt: prompt, options: GenerationOptions(maxTokens: 10, stopTokens: [], contextLength: 24))) { error in
             XCTAssertEqual(error as? GeneratorError, .contextOverflow(needed: 30, contextLength: 24))
         }
         let truncated = try generation.generate(prompt: prompt, options: GenerationOptions(

@@ -4,8 +4,23 @@
 #include <stdint.h>
 #include <stddef.h>
 
-/// 1 when the CPU supports AVX2 and FMA (kernels fall back to portable C otherwise).
+// ---------------------------------------------------------------------------------------------------------
+// CPU dispatch (Sources/CKernels/cpu.c), the one place every kernel below asks which path to run.
+// ---------------------------------------------------------------------------------------------------------
+
+/// 1 when the CPU supports AVX2 and FMA.
 int rag_cpu_has_avx2_fma(void);
+
+/// The SIMD level the kernels run at now: 0 portable C, 1 AVX2/FMA/F16C, 2 AVX-512F (the best the CPU supports unless
+/// capped by rag_simd_set_level).
+int rag_simd_level(void);
+
+/// Caps the SIMD level (0 forces every kernel onto its portable C twin; 2 restores the default) and returns the level
+/// in effect (also capped by the CPU). For tests comparing every path.
+int rag_simd_set_level(int level);
+
+/// A spin-wait hint (x86 `pause`): call inside busy-wait loops.
+void rag_cpu_relax(void);
 
 
 // ---------------------------------------------------------------------------------------------------------
@@ -34,7 +49,8 @@ void rag_int8_pack_weights(const int8_t *weights, int outputs, int k, int k_padd
 void rag_int16_quantize_rows(const float *x, int rows, int k, int k_padded, int16_t *out, float *scales);
 void rag_int16_quantize_rows_portable(const float *x, int rows, int k, int k_padded, int16_t *out, float *scales);
 
-/// The best kernel this CPU runs: 2 = AVX512-VNNI, 1 = AVX2, 0 = portable C.
+/// The best kernel this CPU runs: 2 = AVX512-VNNI, 1 = AVX2/FMA/F16C, 0 = portable C (asked of the CPU dispatch;
+/// not capped by rag_simd_set_level, the kernel is an argument of rag_int8_gemm).
 int rag_int8_gemm_kernel(void);
 
 /// out[r, o] = a_scales[r] * sum_g w_scales[g, o] * sum_{k in g} a[r,k] * w[o,k] + bias[o], for o < outputs.
@@ -46,19 +62,6 @@ void rag_int8_gemm_portable(const int16_t *a, const float *a_scales, int rows, i
                             const int8_t *packed, const float *w_scales, const float *bias, int outputs,
                             float *out, int out_stride);
 
-/// A spin-wait hint (x86 `pause`): call inside busy-wait loops.
-void rag_cpu_relax(void);
-
-/// 1 when the quantized kernels below run their AVX2/FMA/F16C paths on this CPU.
-int rag_quant_kernels_use_avx2(void);
-
-/// Forces the portable C paths (0) or allows SIMD again (1); for tests comparing both.
-void rag_quant_kernels_allow_simd(int allow);
-
-/// Highest SIMD level the quantized matvec kernels use: 0 portable, 1 AVX2/FMA/F16C, 2 AVX-512F (default: the best
-/// the CPU supports). Returns the level actually in effect (capped by the CPU). For tests comparing every path.
-int rag_quant_kernels_set_level(int level);
-
 // Quantized matrix-vector products with fp32 activations (activations are never quantized).
 // `weights` points at row 0 of a row-major matrix whose rows are `rowBytes` bytes of ggml blocks,
 // each row holding `n` elements (n a multiple of 32). For r in [rowStart, rowEnd): y[r] = dot(row r, x).
@@ -68,9 +71,6 @@ int rag_quant_kernels_set_level(int level);
 /// `blockSums[b]` must hold the sum of x[32b ..< 32b+32] (the `m` term needs it; computed once per vector).
 void rag_matvec_q4_1(const void *weights, size_t rowBytes, const float *x, const float *blockSums,
                      float *y, int64_t rowStart, int64_t rowEnd, int64_t n);
-
-/// The SIMD level the quantized kernels run now (0, 1 or 2, as rag_quant_kernels_set_level returns).
-int rag_quant_kernels_level(void);
 
 /// Q4_1 rows repacked for decode (Sources/CKernels/q4_1_packed.c explains the layout): the bytes one packed row of
 /// `n` elements takes (the ggml size when n/32 is even), and the repacking of `rows` ggml rows into that layout.
@@ -93,7 +93,7 @@ void rag_dequantize_q4_1(const void *blocks, float *out, int64_t n);
 void rag_dequantize_q8_0(const void *blocks, float *out, int64_t n);
 
 
-// One key block of FlashAttention-style online softmax (twin: Generator `AttentionBlockReference`).
+// One key block of FlashAttention-style online softmax (twin: Generator `AttentionReference`).
 // For each query row r (q: [rows, headDim]) and keys j in 0 ..< min(keyCount, limits[r] + 1)
 // (limits == NULL: all keyCount keys; limits[r] < 0: this block is skipped for row r):
 //   s_j = scale · q_r · k_j;  m' = max(m[r], max_j s_j);
@@ -111,7 +111,7 @@ void rag_attention_block(const float *q, int64_t rows, int64_t headDim,
 void rag_prefetch(const void *p, int64_t bytes);
 
 /// `rag_attention_block` over keys and values stored as IEEE fp16 ([keyCount, headDim] uint16 bit patterns), converted
-/// to fp32 on the fly (F16C); the same contract otherwise. Twin: its portable C path (rag_quant_kernels_allow_simd(0)).
+/// to fp32 on the fly (F16C); the same contract otherwise. Twin: its portable C path (rag_simd_set_level(0)).
 void rag_attention_block_f16(const float *q, int64_t rows, int64_t headDim,
                              const uint16_t *keys, const uint16_t *values, int64_t keyCount,
                              const int64_t *limits, float scale,
@@ -119,7 +119,7 @@ void rag_attention_block_f16(const float *q, int64_t rows, int64_t headDim,
 
 // ---------------------------------------------------------------------------------------------------------
 // fp16 KV cache and fp16 page summaries (Sources/CKernels/kv_half.c). AVX2/F16C with portable C twins
-// (rag_quant_kernels_allow_simd(0) selects them).
+// (rag_simd_set_level(0) selects them).
 // ---------------------------------------------------------------------------------------------------------
 
 /// out[i] = fp16(x[i]), round to nearest even (overflow: ±inf).
@@ -145,7 +145,7 @@ void rag_page_bounds_f16(const float *queries, int64_t rows, int64_t headDim, co
 
 /// RoPE re-rotation of `rows` head vectors [rows, headDim]: out pair i = R(θ_i) (x_2i, x_2i+1) with cos θ_i = cosines[i],
 /// sin θ_i = sign · sines[i], for i < pairs; dimensions past 2·pairs are copied. AVX2 (4 pairs per step) with a
-/// portable twin (rag_quant_kernels_allow_simd(0)).
+/// portable twin (rag_simd_set_level(0)).
 void rag_rotate_pairs(const float *v, int64_t rows, int64_t headDim, int64_t pairs, const float *cosines,
                       const float *sines, float sign, float *out);
 

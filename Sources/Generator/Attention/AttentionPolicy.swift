@@ -1,4 +1,5 @@
 import Foundation
+import ModelKit
 
 /// What one layer asks of attention: queries for a run of consecutive positions, the cache already holding their keys/values.
 public struct AttentionRequest {

@@ -22,7 +22,6 @@ public final class KeyPageSummaries: @unchecked Sendable {
     public let layerCount: Int
     public let kvHeadCount: Int
     public let headDimension: Int
-    public var pageCapacity: Int { pages.capacity }
     private let pages: HalfBounds
     private let superPages: HalfBounds
 

@@ -1,22 +1,7 @@
 import Foundation
 
-/// Small fp32 vector helpers with explicit SIMD8 lanes (Swift does not reassociate float sums on its own).
+/// Small fp32 vector helpers of the attention policies, with explicit SIMD8 lanes.
 public enum VectorMath {
-    @inline(__always)
-    public static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
-        var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>()
-        var i = 0
-        let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
-        while i + 16 <= count {
-            acc0 += ra.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) * rb.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
-            acc1 += ra.loadUnaligned(fromByteOffset: i * 4 + 32, as: SIMD8<Float>.self) * rb.loadUnaligned(fromByteOffset: i * 4 + 32, as: SIMD8<Float>.self)
-            i += 16
-        }
-        var total = (acc0 + acc1).sum()
-        while i < count { total += a[i] * b[i]; i += 1 }
-        return total
-    }
-
     /// y += alpha·x
     @inline(__always)
     public static func addScaled(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ alpha: Float, count: Int) {

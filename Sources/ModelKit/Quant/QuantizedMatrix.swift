@@ -27,9 +27,6 @@ public struct QuantizedMatrix: @unchecked Sendable {
             ? PackedQ4_1Rows(source: base, sourceRowBytes: rowByteCount, rows: rows, columns: columns) : nil
     }
 
-    /// Whether this type has a fused SIMD matvec kernel (others dequantize one row at a time).
-    public var hasFastKernel: Bool { type == .q4_1 || type == .q8_0 || type == .f32 }
-
     /// y[r] = dot(row r, x) for r in `rowRange`.
     /// `x`: [columns]; `blockSums`: [columns / 32], the sums of 32-element groups of x (needed by Q4_1; see `blockSums(of:into:)`);
     /// `rowScratch`: [columns] floats, used only by types without a fused kernel.

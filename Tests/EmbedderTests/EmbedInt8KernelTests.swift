@@ -1,4 +1,5 @@
 import CKernels
+import Embedder
 import Foundation
 import Index
 import XCTest

@@ -1,3 +1,4 @@
+import Embedder
 import Foundation
 import Index
 import ModelKit
@@ -58,4 +59,17 @@ func cosine(_ a: [Float], _ b: [Float]) -> Double {
         nb += Double(y) * Double(y)
     }
     return dot / (na.squareRoot() * nb.squareRoot())
+}
+
+/// SplitMix64: reproducible pseudo-random numbers (the same generator as IndexTests').
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
 }

@@ -6,13 +6,18 @@ import Synchronization
 import Glibc
 #endif
 
-/// Persistent worker threads with a low-latency fork/join for the many small parallel steps of decoding
-/// (a few microseconds each, ~150 per token), where going through Dispatch each time costs too much.
+/// The thread pool of both engines: persistent worker threads with a low-latency fork/join, built for the many small
+/// parallel steps of decoding (a few microseconds each, ~150 per token), where going through Dispatch each time costs
+/// too much, and used as well for the embedder's row tiles and attention heads.
 /// Workers spin briefly after each job, then sleep on a condition variable, so an idle pool uses no CPU.
-/// `run(parts:)` is not reentrant: one job at a time (the forward pass is sequential).
+///
+/// One job runs at a time. A job submitted while another is running (a second thread sharing the engine, or a nested
+/// call from inside a part) runs its parts on the submitting thread instead of waiting.
 public final class WorkerPool: Sendable {
     public let threadCount: Int
     private let shared: PoolShared
+    /// Taken by the job that owns the workers.
+    private let busy = Atomic<Bool>(false)
 
     public init(threads: Int) {
         threadCount = max(1, threads)
@@ -33,16 +38,19 @@ public final class WorkerPool: Sendable {
     /// the next part) and returns when all are done.
     public func run(parts: Int, _ body: (Int) -> Void) {
         guard parts > 0 else { return }
-        if threadCount == 1 || parts == 1 {
+        guard threadCount > 1, parts > 1,
+              busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
             for part in 0..<parts { body(part) }
             return
         }
         shared.run(parts: parts, body)
+        busy.store(false, ordering: .releasing)
     }
 
-    /// Splits 0..<count into at most `threadCount` contiguous ranges and runs them in parallel.
-    public func parallelRanges(_ count: Int, _ body: (Range<Int>) -> Void) {
-        let parts = max(1, min(threadCount, count))
+    /// Splits 0..<count into at most `parts` contiguous ranges (default: one per thread) and runs them in parallel.
+    /// With one range it runs inline, with no thread hop.
+    public func parallelRanges(_ count: Int, parts: Int? = nil, _ body: (Range<Int>) -> Void) {
+        let parts = max(1, min(parts ?? threadCount, count))
         run(parts: parts) { part in
             let start = count * part / parts, end = count * (part + 1) / parts
             if start < end { body(start..<end) }

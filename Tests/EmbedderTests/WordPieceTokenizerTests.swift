@@ -1,3 +1,4 @@
+import Embedder
 import Foundation
 import Index
 import XCTest

@@ -13,6 +13,7 @@ import ModelKit
 final class BertEncoder: Sendable {
     let weights: BertWeights
     let threads: Int
+    let pool: WorkerPool
     /// Rows per dense-layer tile: large enough to amortize sgemm packing, small enough for L2 ([256, 1536] = 1.5 MB).
     let tileRows = 256
     let smallBatchRows = 64
@@ -20,6 +21,7 @@ final class BertEncoder: Sendable {
     init(weights: BertWeights, threads: Int) {
         self.weights = weights
         self.threads = max(1, threads)
+        self.pool = WorkerPool(threads: self.threads)
     }
 
     var config: BertConfig { weights.config }
@@ -75,7 +77,7 @@ final class BertEncoder: Sendable {
         let stride = 3 * hidden
         let scale = 1 / Float(headSize).squareRoot()
         let longest = batch.lengths.max() ?? 0
-        ComputeThreads.parallelRanges(batch.lengths.count * heads, parts: workers) { items in
+        pool.parallelRanges(batch.lengths.count * heads, parts: workers) { items in
             let scores = UnsafeMutablePointer<Float>.allocate(capacity: longest * longest)   // [n, n]
             defer { scores.deallocate() }
             for item in items {
@@ -138,7 +140,7 @@ final class BertEncoder: Sendable {
     /// Splits `rows` among the workers, and each worker's share into tiles of `tileRows`.
     private func forEachTile(rows: Int, workers: Int, _ body: (Range<Int>, TileScratch) -> Void) {
         let hidden = config.hiddenSize, inner = config.intermediateSize, tileRows = tileRows
-        ComputeThreads.parallelRanges(rows, parts: workers) { share in
+        pool.parallelRanges(rows, parts: workers) { share in
             let scratch = TileScratch(sum: .allocate(capacity: tileRows * hidden), wide: .allocate(capacity: tileRows * inner))
             defer { scratch.sum.deallocate(); scratch.wide.deallocate() }
             var start = share.lowerBound

@@ -1,4 +1,5 @@
 import Foundation
+import Index
 import ModelKit
 
 /// all-MiniLM-L6-v2 sentence embeddings: WordPiece → BERT encoder → mean pooling → L2 normalization.
@@ -57,10 +58,9 @@ public final class BertEmbedder: TextEmbedder {
     /// Model inputs of `texts` ([CLS] … [SEP], truncated), tokenized in parallel.
     public func tokenize(_ texts: [String]) -> [[Int32]] {
         var inputs = [[Int32]](repeating: [], count: texts.count)
-        inputs.withUnsafeMutableBufferPointer { buffer in
-            let output = UnsafeSendableBox(buffer)
-            ComputeThreads.parallelRanges(texts.count, parts: texts.count >= 8 ? encoder.threads : 1) { range in
-                for index in range { output.value[index] = tokenizer.encodeForModel(texts[index]) }
+        inputs.withUnsafeMutableBufferPointer { output in
+            encoder.pool.parallelRanges(texts.count, parts: texts.count >= 8 ? encoder.threads : 1) { range in
+                for index in range { output[index] = tokenizer.encodeForModel(texts[index]) }
             }
         }
         return inputs

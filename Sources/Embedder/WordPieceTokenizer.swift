@@ -1,4 +1,5 @@
 import Foundation
+import Index
 import ModelKit
 
 /// The BERT-uncased WordPiece tokenizer of all-MiniLM-L6-v2 (rules: ../shared/fixtures/minilm/README.md).

@@ -1,3 +1,4 @@
+import Embedder
 import Foundation
 import Index
 import ModelKit
@@ -60,8 +61,10 @@ final class BertEmbedderTests: XCTestCase {
         try EmbedderFixtures.requireModel()
         let models = EmbedderFixtures.models
         let original = try models.path(of: KnownModels.embedderWeights)
-        let scratch = try ScratchDirectory()
-        let corrupt = scratch.subpath("model.safetensors")
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("rag-embedder-nan-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let corrupt = scratch.appendingPathComponent("model.safetensors").path
         try FileManager.default.copyItem(atPath: original, toPath: corrupt)
         let file = try SafetensorsFile(path: original)
         let name = file.tensors["embeddings.LayerNorm.weight"] != nil ? "embeddings.LayerNorm.weight" : "bert.embeddings.LayerNorm.weight"
