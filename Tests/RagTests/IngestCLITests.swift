@@ -51,7 +51,7 @@ final class IngestCLITests: XCTestCase {
         let missing = scratch.appendingPathComponent("nope").path
         let result = try CLIHarness.run(["--db", database, "ingest", missing])
         XCTAssertEqual(result.status, 1)
-        XCTAssertTrue(result.stderr.contains("no such folder"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("no such file or folder"), result.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: database))
     }
 

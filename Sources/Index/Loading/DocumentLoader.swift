@@ -18,6 +18,14 @@ public enum SkipReason: Sendable, Equatable, CustomStringConvertible {
     case brokenSymlink
     case pdftotextMissing
     case conversionFailed(String)
+    /// A symbolic link to a file or folder of the same root: the target is indexed under its own path.
+    case linkInsideRoot(target: String)
+    /// A PDF whose pages hold no text (scanned images without OCR).
+    case noTextLayer
+    /// Taken out of the index with `rag remove`; naming the file to `rag ingest` brings it back.
+    case removed
+    /// A skip remembered from an earlier ingest: the file has the same size and mtime, so it was not read again.
+    case remembered(key: String, detail: String)
 
     /// A short stable key for summaries (`--json` groups by it).
     public var key: String {
@@ -34,6 +42,10 @@ public enum SkipReason: Sendable, Equatable, CustomStringConvertible {
         case .brokenSymlink: return "broken_symlink"
         case .pdftotextMissing: return "pdftotext_missing"
         case .conversionFailed: return "conversion_failed"
+        case .linkInsideRoot: return "link_inside_root"
+        case .noTextLayer: return "no_text_layer"
+        case .removed: return "removed"
+        case .remembered(let key, _): return key
         }
     }
 
@@ -58,6 +70,21 @@ public enum SkipReason: Sendable, Equatable, CustomStringConvertible {
         case .brokenSymlink: return "broken symbolic link"
         case .pdftotextMissing: return "PDF skipped: pdftotext is not installed (apt install poppler-utils)"
         case .conversionFailed(let message): return "conversion failed (\(message))"
+        case .linkInsideRoot(let target): return "link to \(target), which is indexed itself"
+        case .noTextLayer: return "no text layer (a scanned PDF? run OCR on it first)"
+        case .removed: return "removed with 'rag remove' (name the file to 'rag ingest' to bring it back)"
+        case .remembered(_, let detail): return detail
+        }
+    }
+
+    /// Skips decided by reading the file, worth remembering with its size and mtime so that an unchanged file
+    /// is not read again. (Unreadable files and a missing pdftotext can change without the file changing.)
+    public var isWorthRemembering: Bool {
+        switch self {
+        case .binary, .unsupportedType, .tooLarge, .outputTooLarge, .empty, .conversionFailed, .noTextLayer, .removed, .remembered:
+            return true
+        case .hidden, .linkOutsideRoot, .unreadable, .notARegularFile, .symlinkLoop, .brokenSymlink, .pdftotextMissing, .linkInsideRoot:
+            return false
         }
     }
 }

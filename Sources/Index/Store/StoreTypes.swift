@@ -25,6 +25,29 @@ public struct StoredSkippedFile: Sendable, Equatable {
     public let reason: String
     /// `SkipReason.description`.
     public let detail: String
+    /// The file's size and mtime when it was skipped (nil when not known): while they stay the same, the
+    /// file is not read again.
+    public let size: Int64?
+    public let mtime: Double?
+}
+
+/// An ingest root: a folder, all of it, or only the files named on the command line.
+public struct StoredRoot: Sendable, Equatable {
+    public let id: Int64
+    /// Absolute, links resolved.
+    public let path: String
+    /// True for the folder of files named to `rag ingest`: it holds only those and is not walked.
+    public let filesOnly: Bool
+}
+
+/// What `rag remove` took out of the index for one path.
+public struct Removal: Sendable, Equatable {
+    /// The path as given.
+    public let path: String
+    /// Roots forgotten entirely.
+    public var roots: [String] = []
+    public var documents = 0
+    public var chunks = 0
 }
 
 /// A chunk row with what a citation needs.
@@ -119,6 +142,8 @@ public struct ChunkVectors: Sendable {
 public struct RootSummary: Sendable, Equatable {
     public let id: Int64
     public let path: String
+    /// Holds only named files (see `StoredRoot.filesOnly`).
+    public let filesOnly: Bool
     public let documentCount: Int
     public let chunkCount: Int
 }
