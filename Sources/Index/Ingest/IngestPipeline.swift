@@ -251,7 +251,7 @@ public final class IngestPipeline {
             // The text is only kept for its line map: a document whose lines are the file's own costs nothing more
             // while it waits for its vectors (a 30 MiB file would otherwise be held twice, as text and as chunks).
             pending.append(PendingDocument(rootID: rootID, rootPath: root, facts: facts, chunks: chunks,
-                                           source: document.sourceLines == nil ? nil : document, reused: nil,
+                                           source: document.sourceLines == nil && document.pages == nil ? nil : document, reused: nil,
                                            isUpdate: state != nil))
             pendingChunkCount += chunks.count
         }
@@ -308,7 +308,8 @@ public final class IngestPipeline {
             let lastLine = document.source?.sourceLine(ofTextLine: chunk.lineRange.upperBound) ?? chunk.lineRange.upperBound
             return EmbeddedChunk(ordinal: ordinal, text: chunk.text, heading: chunk.headingPath.joined(separator: " > "),
                                  characterRange: chunk.characterRange, lineRange: firstLine...max(firstLine, lastLine),
-                                 tokenCount: chunk.tokenCount, vector: document.vectors[ordinal])
+                                 tokenCount: chunk.tokenCount, vector: document.vectors[ordinal],
+                                 pageRange: document.source?.pageRange(ofTextLines: chunk.lineRange))
         }
     }
 

@@ -214,12 +214,21 @@ public struct DocumentLoader: Sendable {
         let result = runHelper(pdftotextPath, ["-enc", "UTF-8", "-q"], on: file, limit: limit, outputArguments: ["-"])
         if result.overLimit { return .skipped(.outputTooLarge(source: "pdftotext output", limit: limit)) }
         guard result.status == 0 else { return .skipped(.conversionFailed("pdftotext: \(result.errorLine)")) }
-        // Pages end with a form feed: make each page break a paragraph break.
+        // Pages end with a form feed: make each page break a paragraph break, and note the page of every line.
         let decoded = TextDecoding.decode(result.output.map { $0 == 0x0C ? 0x0A : $0 })
         let bytes = Array(decoded.text.utf8)
-        guard !bytes.isEmpty else { return .skipped(.empty) }
+        // Scanned pages are images: pdftotext gives form feeds and blanks only.
+        guard bytes.contains(where: { !ParagraphSplitter.isASCIIWhitespace($0) }) else { return .skipped(.noTextLayer) }
         var document = LoadedDocument(text: decoded.text, blocks: ParagraphSplitter.blocks(in: bytes, range: 0..<bytes.count), format: .pdf)
         document.encoding = decoded.encoding
+        var pages: [Int] = []
+        var page = 1
+        for byte in result.output where byte == 0x0A || byte == 0x0C {
+            pages.append(page)
+            if byte == 0x0C { page += 1 }
+        }
+        pages.append(page)
+        document.pages = pages
         return .loaded(document)
     }
 

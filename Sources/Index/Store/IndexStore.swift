@@ -178,8 +178,9 @@ public final class IndexStore {
         let documentID = connection.lastInsertRowID
 
         let insertChunk = try connection.prepare("""
-            INSERT INTO chunks(document_id, ordinal, text, heading, char_start, char_end, start_line, end_line, token_count)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO chunks(document_id, ordinal, text, heading, char_start, char_end, start_line, end_line, token_count,
+                               page_start, page_end)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         let insertVector = try connection.prepare("INSERT INTO chunk_vectors(chunk_id, vector) VALUES (?, ?)")
         for chunk in chunks {
@@ -195,6 +196,13 @@ public final class IndexStore {
             insertChunk.bind(7, chunk.lineRange.lowerBound)
             insertChunk.bind(8, chunk.lineRange.upperBound)
             insertChunk.bind(9, chunk.tokenCount)
+            if let pages = chunk.pageRange {
+                insertChunk.bind(10, pages.lowerBound)
+                insertChunk.bind(11, pages.upperBound)
+            } else {
+                insertChunk.bindNull(10)
+                insertChunk.bindNull(11)
+            }
             try insertChunk.run()
             let chunkID = connection.lastInsertRowID
             insertVector.bind(1, chunkID)
@@ -229,7 +237,8 @@ public final class IndexStore {
         guard try find.step() else { return nil }
         let documentID = find.int64(0)
         let statement = try connection.prepare("""
-            SELECT c.ordinal, c.text, c.heading, c.char_start, c.char_end, c.start_line, c.end_line, c.token_count, v.vector
+            SELECT c.ordinal, c.text, c.heading, c.char_start, c.char_end, c.start_line, c.end_line, c.token_count, v.vector,
+                   c.page_start, c.page_end
             FROM chunks c LEFT JOIN chunk_vectors v ON v.chunk_id = c.id
             WHERE c.document_id = ? ORDER BY c.ordinal
             """)
@@ -243,7 +252,8 @@ public final class IndexStore {
                 ordinal: statement.int(0), text: statement.string(1), heading: statement.string(2),
                 characterRange: statement.int(3)..<max(statement.int(3), statement.int(4)),
                 lineRange: statement.int(5)...max(statement.int(5), statement.int(6)),
-                tokenCount: statement.int(7), vector: VectorBlob.floats(from: blob)))
+                tokenCount: statement.int(7), vector: VectorBlob.floats(from: blob),
+                pageRange: statement.isNull(9) ? nil : statement.int(9)...max(statement.int(9), statement.int(10))))
         }
         return records
     }
@@ -296,7 +306,7 @@ public final class IndexStore {
 
     private static let chunkColumns = """
         c.id, c.document_id, c.ordinal, r.path, d.path, c.heading, c.char_start, c.char_end,
-        c.start_line, c.end_line, c.token_count, c.text
+        c.start_line, c.end_line, c.token_count, c.text, c.page_start, c.page_end
         FROM chunks c JOIN documents d ON d.id = c.document_id JOIN roots r ON r.id = d.root_id
         """
 
@@ -304,7 +314,8 @@ public final class IndexStore {
         StoredChunk(id: statement.int64(0), documentId: statement.int64(1), ordinal: statement.int(2),
                     rootPath: statement.string(3), path: statement.string(4), heading: statement.string(5),
                     charStart: statement.int(6), charEnd: statement.int(7), startLine: statement.int(8),
-                    endLine: statement.int(9), tokenCount: statement.int(10), text: statement.string(11))
+                    endLine: statement.int(9), tokenCount: statement.int(10), text: statement.string(11),
+                    pageStart: statement.isNull(12) ? nil : statement.int(12), pageEnd: statement.isNull(13) ? nil : statement.int(13))
     }
 
     /// The chunks with these ids, in the order of `ids` (unknown ids are left out).

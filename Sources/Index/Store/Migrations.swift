@@ -111,6 +111,10 @@ public enum Migrations {
             -- 0: the whole folder was ingested.
             ALTER TABLE roots ADD COLUMN files_only INTEGER NOT NULL DEFAULT 0;
             """),
+        Migration(version: 7, summary: "PDF pages of each chunk (citations: manual.pdf p. 12–13)", sql: """
+            ALTER TABLE chunks ADD COLUMN page_start INTEGER;   -- 1-based PDF pages, inclusive; NULL for other formats
+            ALTER TABLE chunks ADD COLUMN page_end INTEGER;
+            """),
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }

@@ -68,6 +68,9 @@ public struct StoredChunk: Sendable, Equatable {
     public let endLine: Int
     public let tokenCount: Int
     public let text: String
+    /// 1-based PDF pages, inclusive (nil for other formats).
+    public let pageStart: Int?
+    public let pageEnd: Int?
 
     public var absolutePath: String { (rootPath as NSString).appendingPathComponent(path) }
 }
@@ -82,9 +85,12 @@ public struct EmbeddedChunk: Sendable, Equatable {
     public var tokenCount: Int
     /// `dimension` floats, L2-normalized.
     public var vector: [Float]
+    /// PDF pages (nil for other formats).
+    public var pageRange: ClosedRange<Int>?
 
     public init(ordinal: Int, text: String, heading: String, characterRange: Range<Int>,
-                lineRange: ClosedRange<Int>, tokenCount: Int, vector: [Float]) {
+                lineRange: ClosedRange<Int>, tokenCount: Int, vector: [Float], pageRange: ClosedRange<Int>? = nil) {
+        self.pageRange = pageRange
         self.ordinal = ordinal
         self.text = text
         self.heading = heading
