@@ -16,6 +16,8 @@ public enum IndexError: Error, Equatable, CustomStringConvertible {
     /// An ingest root given on the command line does not exist or is not a folder.
     case rootNotFound(path: String)
     case rootNotADirectory(path: String)
+    /// `rag remove PATH`: the index holds nothing at or under PATH.
+    case notIndexed(path: String)
     /// The embedder returned something other than `count` vectors of `dimension` floats.
     case badEmbedding(expectedCount: Int, actualCount: Int, dimension: Int)
     /// The embedder threw; `message` is its description.
@@ -39,9 +41,11 @@ public enum IndexError: Error, Equatable, CustomStringConvertible {
             return "index \(path) was built with embedder \(stored.name) (\(stored.dimension)-d, model \(stored.modelSHA256.prefix(12))), "
                 + "not \(current.name) (\(current.dimension)-d, model \(current.modelSHA256.prefix(12))): run 'rag ingest --reembed DIR' to rebuild the vectors"
         case .rootNotFound(let path):
-            return "\(path): no such folder (check the path given to 'rag ingest')"
+            return "\(path): no such file or folder (check the path given to 'rag ingest')"
         case .rootNotADirectory(let path):
-            return "\(path) is not a folder ('rag ingest' takes folders; put the file in a folder)"
+            return "\(path) is a file, not a folder (--watch watches folders: give the folder that holds it)"
+        case .notIndexed(let path):
+            return "\(path) is not in the index ('rag status' lists the indexed folders)"
         case .badEmbedding(let expectedCount, let actualCount, let dimension):
             return "embedder returned \(actualCount) vectors for \(expectedCount) texts (or not \(dimension) floats each): the embedder is broken"
         case .embedderFailed(let message):

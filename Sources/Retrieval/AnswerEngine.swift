@@ -175,7 +175,8 @@ public final class AnswerEngine {
             result.sources = [ContextSource(number: 1, path: unit.unit.path, rootPath: unit.unit.chunk.rootPath,
                                             heading: unit.unit.heading, startLine: unit.unit.startLine,
                                             endLine: unit.unit.endLine, text: unit.unit.text, score: unit.score,
-                                            chunkIds: [unit.unit.chunk.id], documentId: unit.unit.chunk.documentId)]
+                                            chunkIds: [unit.unit.chunk.id], documentId: unit.unit.chunk.documentId,
+                                            pageStart: unit.unit.chunk.pageStart, pageEnd: unit.unit.chunk.pageEnd)]
             result.cited = [1]
             if case .state(let claim, _) = verdict {
                 result.answer = claim + " [1]"

@@ -14,9 +14,14 @@ public struct ContextSource: Sendable {
     public var score: Double
     public var chunkIds: [Int64]
     public var documentId: Int64
+    /// 1-based PDF pages, inclusive (nil for other formats).
+    public var pageStart: Int?
+    public var pageEnd: Int?
 
     public init(number: Int, path: String, rootPath: String, heading: String, startLine: Int, endLine: Int,
-                text: String, score: Double, chunkIds: [Int64], documentId: Int64) {
+                text: String, score: Double, chunkIds: [Int64], documentId: Int64, pageStart: Int? = nil, pageEnd: Int? = nil) {
+        self.pageStart = pageStart
+        self.pageEnd = pageEnd
         self.number = number
         self.path = path
         self.rootPath = rootPath
@@ -137,7 +142,8 @@ public struct ContextPacker {
         return ContextSource(number: number, path: first.path, rootPath: first.rootPath,
                              heading: first.heading, startLine: chunks.map(\.startLine).min()!,
                              endLine: chunks.map(\.endLine).max()!, text: text, score: score,
-                             chunkIds: chunks.map(\.id), documentId: first.documentId)
+                             chunkIds: chunks.map(\.id), documentId: first.documentId,
+                             pageStart: chunks.compactMap(\.pageStart).min(), pageEnd: chunks.compactMap(\.pageEnd).max())
     }
 
     /// The longest prefix of the source (whole lines where possible) that fits `room` tokens.

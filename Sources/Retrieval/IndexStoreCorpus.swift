@@ -43,6 +43,6 @@ public final class IndexStoreCorpus: RetrievalCorpus {
     static func record(_ chunk: StoredChunk) -> ChunkRecord {
         ChunkRecord(id: chunk.id, documentId: chunk.documentId, path: chunk.path, rootPath: chunk.rootPath, ordinal: chunk.ordinal,
                     heading: chunk.heading, text: chunk.text, startLine: chunk.startLine, endLine: chunk.endLine,
-                    charStart: chunk.charStart, charEnd: chunk.charEnd)
+                    charStart: chunk.charStart, charEnd: chunk.charEnd, pageStart: chunk.pageStart, pageEnd: chunk.pageEnd)
     }
 }

@@ -19,9 +19,14 @@ public struct ChunkRecord: Sendable, Equatable {
     /// Character range (Unicode scalars) in the loaded document text.
     public var charStart: Int
     public var charEnd: Int
+    /// 1-based PDF pages, inclusive (nil for other formats).
+    public var pageStart: Int?
+    public var pageEnd: Int?
 
     public init(id: Int64, documentId: Int64, path: String, rootPath: String, ordinal: Int, heading: String,
-                text: String, startLine: Int, endLine: Int, charStart: Int, charEnd: Int) {
+                text: String, startLine: Int, endLine: Int, charStart: Int, charEnd: Int, pageStart: Int? = nil, pageEnd: Int? = nil) {
+        self.pageStart = pageStart
+        self.pageEnd = pageEnd
         self.id = id
         self.documentId = documentId
         self.path = path

@@ -11,11 +11,23 @@ public enum AnswerJSON {
         public let heading: String
         public let score: Double
         public let cited: Bool
+        /// PDF pages (absent for other formats).
+        public let pageStart: Int?
+        public let pageEnd: Int?
         enum CodingKeys: String, CodingKey {
             case n, path, heading, score, cited
             case startLine = "start_line"
             case endLine = "end_line"
+            case pageStart = "page_start"
+            case pageEnd = "page_end"
         }
+    }
+
+    /// How a citation reads: `manual.pdf p. 12–13` (or `p. 12`) for a PDF, `notes.md:4-9` otherwise.
+    public static func citation(path: String, startLine: Int, endLine: Int, pageStart: Int?, pageEnd: Int?) -> String {
+        guard let pageStart else { return "\(path):\(startLine)-\(endLine)" }
+        let last = max(pageStart, pageEnd ?? pageStart)
+        return last == pageStart ? "\(path) p. \(pageStart)" : "\(path) p. \(pageStart)–\(last)"
     }
 
     public struct Timings: Encodable, Sendable {
@@ -92,7 +104,8 @@ public enum AnswerJSON {
         let shown = listedSources(result)
         let sources = shown.map { source in
             Source(n: source.number, path: source.path, startLine: source.startLine, endLine: source.endLine,
-                   heading: source.heading, score: source.score, cited: result.cited.contains(source.number))
+                   heading: source.heading, score: source.score, cited: result.cited.contains(source.number),
+                   pageStart: source.pageStart, pageEnd: source.pageEnd)
         }
         let t = result.timings
         let evidence = result.evidence.map { selection in
@@ -129,7 +142,8 @@ public enum AnswerJSON {
         if result.sources.isEmpty || result.answer.hasPrefix(GroundedPrompt.noAnswer) { return "Sources: none" }
         var lines = [result.cited.isEmpty ? "Sources (not cited; used as context):" : "Sources:"]
         for source in listedSources(result) {
-            var line = "[\(source.number)] \(source.path):\(source.startLine)-\(source.endLine)"
+            var line = "[\(source.number)] " + citation(path: source.path, startLine: source.startLine, endLine: source.endLine,
+                                                      pageStart: source.pageStart, pageEnd: source.pageEnd)
             if !source.heading.isEmpty { line += " — \(source.heading)" }
             lines.append(line)
         }

@@ -7,6 +7,13 @@ public struct StatusReport: Encodable, Sendable {
         public let path: String
         public let documents: Int
         public let chunks: Int
+        /// The folder of files named to `rag ingest`: it holds only those.
+        public let filesOnly: Bool
+
+        enum CodingKeys: String, CodingKey {
+            case path, documents, chunks
+            case filesOnly = "files_only"
+        }
     }
 
     /// A file the last ingest of its root left out, with the reason.
@@ -15,6 +22,9 @@ public struct StatusReport: Encodable, Sendable {
         public let path: String
         public let reason: String
         public let detail: String
+        /// Size and mtime of the file when it was skipped: it is not read again while they stay the same.
+        public let size: Int64?
+        public let mtime: Double?
     }
 
     public let database: String
@@ -44,7 +54,7 @@ public struct StatusReport: Encodable, Sendable {
         database = statistics.path
         databaseBytes = statistics.databaseBytes
         schemaVersion = statistics.schemaVersion
-        roots = statistics.roots.map { Root(path: $0.path, documents: $0.documentCount, chunks: $0.chunkCount) }
+        roots = statistics.roots.map { Root(path: $0.path, documents: $0.documentCount, chunks: $0.chunkCount, filesOnly: $0.filesOnly) }
         documents = statistics.documentCount
         chunks = statistics.chunkCount
         vectors = statistics.vectorCount
@@ -52,6 +62,6 @@ public struct StatusReport: Encodable, Sendable {
         dimension = statistics.embedder?.dimension
         modelSHA256 = statistics.embedder?.modelSHA256
         lastIngest = statistics.lastIngest.map { ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: $0)) }
-        self.skipped = skipped.map { Skipped(root: $0.rootPath, path: $0.path, reason: $0.reason, detail: $0.detail) }
+        self.skipped = skipped.map { Skipped(root: $0.rootPath, path: $0.path, reason: $0.reason, detail: $0.detail, size: $0.size, mtime: $0.mtime) }
     }
 }

@@ -14,7 +14,8 @@ struct ChatOutput {
 
     /// `[n] path:start-end — heading`
     static func sourceLine(_ source: ChatSourceReference) -> String {
-        var line = "[\(source.number)] \(source.path):\(source.startLine)-\(source.endLine)"
+        var line = "[\(source.number)] " + AnswerJSON.citation(path: source.path, startLine: source.startLine, endLine: source.endLine,
+                                                            pageStart: source.pageStart, pageEnd: source.pageEnd)
         if !source.heading.isEmpty { line += " — \(source.heading)" }
         return line
     }

@@ -10,6 +10,12 @@ final class IngestProgressPrinter {
     private var barVisible = false
     /// Plain-line mode prints at most this often.
     private let plainInterval: TimeInterval = 2
+    /// Set once `--watch` is watching: each applied change is one line on stderr (`json`: one JSON line on
+    /// stdout), and there is no progress bar.
+    var watching = false
+    var json = false
+    /// The switch from inotify to polling was announced.
+    var announcedPolling = false
 
     init(console: Console) {
         self.console = console
@@ -17,6 +23,10 @@ final class IngestProgressPrinter {
     }
 
     func handle(_ event: IngestEvent) {
+        if watching {
+            watchLine(event)
+            return
+        }
         guard !console.quiet else { return }
         switch event {
         case .walked(let root, let files, let skipped):
@@ -29,6 +39,29 @@ final class IngestProgressPrinter {
             line("embedding \(chunks) chunks that have no vector yet")
         case .progress(let progress):
             draw(progress)
+        case .applied(_, let path, let change):
+            if console.verbose { line("\(change.rawValue) \(path)") }
+        }
+    }
+
+    /// One line per applied change and per skipped file while watching.
+    private func watchLine(_ event: IngestEvent) {
+        let time = ISO8601DateFormatter().string(from: Date())
+        switch event {
+        case .applied(let root, let path, let change):
+            if json {
+                Console.writeStdout(WatchChange(time: time, change: change.rawValue, root: root, path: path, detail: nil).json() + "\n")
+            } else if !console.quiet {
+                Console.writeStderr("\(change.rawValue) \(path)\n")
+            }
+        case .skipped(let root, let file):
+            if json {
+                Console.writeStdout(WatchChange(time: time, change: "skipped", root: root, path: file.path, detail: file.reason.description).json() + "\n")
+            } else if !console.quiet {
+                Console.writeStderr("skipped \(file.path): \(file.reason)\n")
+            }
+        default:
+            break
         }
     }
 
@@ -74,29 +107,50 @@ final class IngestProgressPrinter {
     }
 }
 
-/// Ctrl-C during an ingest: the first finishes the documents in hand and stops cleanly; a second aborts.
+/// One applied change of `rag ingest --watch --json`.
+struct WatchChange: Encodable {
+    let time: String
+    /// added, updated, removed or skipped
+    let change: String
+    let root: String
+    let path: String
+    /// Why a file was skipped.
+    let detail: String?
+
+    func json() -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: (try? encoder.encode(self)) ?? Data("{}".utf8), as: UTF8.self)
+    }
+}
+
+/// Ctrl-C (or SIGTERM) during an ingest: the first finishes the documents in hand and stops cleanly; a second aborts.
 final class IngestInterruptHandler {
-    private let source: DispatchSourceSignal
+    private let sources: [DispatchSourceSignal]
     let cancellation = IngestCancellation()
 
     init(console: Console) {
-        signal(SIGINT, SIG_IGN)
-        source = DispatchSource.makeSignalSource(signal: SIGINT, queue: DispatchQueue(label: "rag.ingest.sigint"))
         let cancellation = self.cancellation
         let quiet = console.quiet
-        source.setEventHandler {
-            if cancellation.isCancelled {
-                Console.writeStderr("\nrag: aborted\n")
-                exit(130)
+        sources = [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: DispatchQueue(label: "rag.ingest.signal"))
+            source.setEventHandler {
+                if cancellation.isCancelled {
+                    Console.writeStderr("\nrag: aborted\n")
+                    exit(130)
+                }
+                cancellation.cancel()
+                if !quiet { Console.writeStderr("\nrag: stopping after the current documents (Ctrl-C again to abort)\n") }
             }
-            cancellation.cancel()
-            if !quiet { Console.writeStderr("\nrag: stopping after the current documents (Ctrl-C again to abort)\n") }
+            source.resume()
+            return source
         }
-        source.resume()
     }
 
     deinit {
-        source.cancel()
+        for source in sources { source.cancel() }
         signal(SIGINT, SIG_DFL)
+        signal(SIGTERM, SIG_DFL)
     }
 }

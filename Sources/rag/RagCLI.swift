@@ -16,6 +16,7 @@ enum RagCLI {
     /// All commands, in the order `rag --help` lists them.
     static let commands: [CommandSpec] = [
         IngestCommand.spec,
+        RemoveCommand.spec,
         AskCommand.spec,
         SummarizeCommand.spec,
         ChatCommand.spec,

@@ -51,7 +51,7 @@ final class HostileFolderTests: XCTestCase {
         try scratch.write("outside/secret.txt", "private key material that must not be indexed")
         try manager.createSymbolicLink(atPath: corpus + "/notes.txt", withDestinationPath: scratch.subpath("outside/secret.txt"))
         try manager.createSymbolicLink(atPath: corpus + "/outdir", withDestinationPath: scratch.subpath("outside"))
-        // A link that stays inside is followed.
+        // A link to a file of the same folder: the file is indexed once, under its own name.
         try scratch.write("corpus/real.md", "# Real\n\nThe real document about rivers.")
         try manager.createSymbolicLink(atPath: corpus + "/alias.md", withDestinationPath: "real.md")
         // Loops: a folder link to its parent, and two links to each other.
@@ -97,6 +97,7 @@ final class HostileFolderTests: XCTestCase {
         XCTAssertEqual(reasons["loop/again"], .symlinkLoop)
         XCTAssertEqual(reasons["ping"], .symlinkLoop)
         XCTAssertEqual(reasons["pong"], .symlinkLoop)
+        XCTAssertEqual(reasons["alias.md"], .linkInsideRoot(target: "real.md"))
         XCTAssertEqual(reasons["pipe.txt"], .notARegularFile)
         XCTAssertEqual(reasons["swapped.txt"], .notARegularFile)
         XCTAssertEqual(reasons["bomb.1.gz"], .outputTooLarge(source: "decompressed text", limit: limit))
@@ -107,17 +108,17 @@ final class HostileFolderTests: XCTestCase {
         } else {
             XCTAssertEqual(reasons["fake.pdf"], .pdftotextMissing)
         }
-        XCTAssertEqual(reasons.count, 11, "\(reasons)")
+        XCTAssertEqual(reasons.count, 12, "\(reasons)")
         XCTAssertEqual(Set(events), Set(reasons.keys), "every skip is reported as it happens")
         XCTAssertTrue(SkipReason.outputTooLarge(source: "decompressed text", limit: limit).description.contains("--max-file-mb"))
         XCTAssertEqual(SkipReason.linkOutsideRoot.description.prefix(23), "link outside the folder")
 
-        // Indexed: the real file and its inside alias, the loop folder's file, the nested HTML, the long line,
+        // Indexed: the real file (not its alias), the loop folder's file, the nested HTML, the long line,
         // and the two decoded files. The secret is nowhere; the empty file is not a document.
-        XCTAssertEqual(report.added, 7)
+        XCTAssertEqual(report.added, 6)
         let store = try IndexStore(path: databasePath, mode: .readOnly)
         XCTAssertEqual(try store.documents().map(\.path).sorted(),
-                       ["alias.md", "bad-byte.txt", "latin1.txt", "long-line.txt", "loop/inside.txt", "nested.html", "real.md"])
+                       ["bad-byte.txt", "latin1.txt", "long-line.txt", "loop/inside.txt", "nested.html", "real.md"])
         XCTAssertEqual(try indexedText("nested.html")?.contains("deep nested text"), true)
         XCTAssertEqual(try indexedText("bad-byte.txt"), "résumé and café \u{FFFD} end")
         XCTAssertEqual(try indexedText("latin1.txt"), "café naïve")

@@ -152,8 +152,9 @@ final class IngestPipelineTests: XCTestCase {
         XCTAssertThrowsError(try ingest([scratch.subpath("does-not-exist")])) { error in
             XCTAssertEqual(error as? IndexError, .rootNotFound(path: scratch.subpath("does-not-exist")))
         }
+        // A file is taken (IndexSyncTests); only a watcher needs a folder.
         let file = try scratch.write("plain.txt", "x")
-        XCTAssertThrowsError(try ingest([file])) { error in
+        XCTAssertThrowsError(try IngestPipeline.resolveRoot(file)) { error in
             XCTAssertEqual(error as? IndexError, .rootNotADirectory(path: file))
         }
     }

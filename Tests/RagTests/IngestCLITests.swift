@@ -51,7 +51,7 @@ final class IngestCLITests: XCTestCase {
         let missing = scratch.appendingPathComponent("nope").path
         let result = try CLIHarness.run(["--db", database, "ingest", missing])
         XCTAssertEqual(result.status, 1)
-        XCTAssertTrue(result.stderr.contains("no such folder"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("no such file or folder"), result.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: database))
     }
 
@@ -198,6 +198,57 @@ final class IngestCLITests: XCTestCase {
         XCTAssertEqual(finished["unchanged"] as? Int, added)
         XCTAssertEqual((finished["added"] as? Int ?? 0) + added, 120)
         #endif
+    }
+
+    /// Files as arguments, `rag remove`, and a watcher applying a change and stopping cleanly on SIGTERM.
+    func testFilesRemoveAndWatch() throws {
+        try requireEmbedderModel()
+        try write("docs/cats.md", "# Cats\n\nCats are small domesticated felines that purr.\n")
+        try write("docs/dogs.txt", "Dogs bark at the mailman every morning.\n")
+        let docs = scratch.appendingPathComponent("docs").path
+        let file = try CLIHarness.run(["--db", database, "ingest", "--json", docs + "/cats.md"])
+        XCTAssertEqual(file.status, 0, file.stderr)
+        XCTAssertEqual((try json(file.stdout) as? [String: Any])?["added"] as? Int, 1)
+
+        let missing = try CLIHarness.run(["--db", database, "remove", docs + "/nothing.txt"])
+        XCTAssertEqual(missing.status, 1)
+        XCTAssertEqual(missing.stderr.split(separator: "\n").count, 1, missing.stderr)
+        XCTAssertTrue(missing.stderr.contains("is not in the index"), missing.stderr)
+        let removed = try CLIHarness.run(["--db", database, "remove", docs + "/cats.md"])
+        XCTAssertEqual(removed.status, 0, removed.stderr)
+        XCTAssertTrue(removed.stdout.contains("1 documents"), removed.stdout)
+
+        let watchFile = try CLIHarness.run(["--db", database, "ingest", "--watch", docs + "/dogs.txt"])
+        XCTAssertEqual(watchFile.status, 1)
+        XCTAssertTrue(watchFile.stderr.contains("is a file"), watchFile.stderr)
+
+        let child = Process()
+        child.executableURL = CLIHarness.binary
+        child.arguments = ["--db", database, "ingest", "--watch", "--json", "--debounce-ms", "100", docs]
+        let output = scratch.appendingPathComponent("watch.jsonl")
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+        child.standardOutput = try FileHandle(forWritingTo: output)
+        child.standardError = FileHandle.nullDevice
+        try child.run()
+        defer { if child.isRunning { kill(child.processIdentifier, SIGKILL) } }
+        func lines() -> [String] {
+            String(decoding: (try? Data(contentsOf: output)) ?? Data(), as: UTF8.self).split(separator: "\n").map(String.init)
+        }
+        // The summary of the first pass comes first; then the watcher is running.
+        let deadline = Date(timeIntervalSinceNow: 60)
+        while Date() < deadline, lines().isEmpty { Thread.sleep(forTimeInterval: 0.05) }
+        Thread.sleep(forTimeInterval: 0.3)
+        try write("docs/birds.txt", "Birds sing at dawn in the garden.\n")
+        while Date() < deadline, !lines().contains(where: { $0.contains("birds.txt") }) { Thread.sleep(forTimeInterval: 0.05) }
+        let change = try XCTUnwrap(lines().first { $0.contains("birds.txt") })
+        let object = try XCTUnwrap(try json(change) as? [String: Any])
+        XCTAssertEqual(object["change"] as? String, "added")
+        XCTAssertEqual(object["path"] as? String, "birds.txt")
+        kill(child.processIdentifier, SIGTERM)
+        child.waitUntilExit()
+        XCTAssertEqual(child.terminationStatus, 0)
+        let state = try XCTUnwrap(try json(try CLIHarness.run(["--db", database, "status", "--json"]).stdout) as? [String: Any])
+        XCTAssertEqual(state["documents"] as? Int, 3, "the whole folder, birds included")
     }
 
     /// `count` one-chunk text files under `corpus/`; returns the folder.

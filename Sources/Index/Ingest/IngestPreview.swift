@@ -34,9 +34,12 @@ public struct IngestPreview {
         let start = Date()
         var result = Result()
         for argument in arguments {
-            let root = try IngestPipeline.resolveRoot(argument)
+            // A file is walked as the one file of its folder.
+            let resolved = try IngestPipeline.resolveArgument(argument)
+            let root = resolved.isDirectory ? resolved.path : (resolved.path as NSString).deletingLastPathComponent
+            let scope = resolved.isDirectory ? "" : (resolved.path as NSString).lastPathComponent
             let walkStart = Date()
-            let walk = FileWalker(maxFileBytes: maxFileBytes, followLinks: followLinks).walk(root: root)
+            let walk = FileWalker(maxFileBytes: maxFileBytes, followLinks: followLinks).walk(root: root, scope: scope)
             result.timings.walk += Date().timeIntervalSince(walkStart)
             result.skipped += walk.skipped.map { (root, $0) }
             for file in walk.files {

@@ -98,7 +98,49 @@ public struct IngestProgress: Sendable {
     public var currentFile: String?
 }
 
+/// What an ingest or a watcher did to one document.
+public enum DocumentChange: String, Sendable {
+    case added, updated, removed
+}
+
+/// Part of a root to ingest: scopes are relative paths ("" for the whole root); files in `named` were named on
+/// the command line, so a remembered skip does not keep them out.
+public struct IngestTarget: Sendable {
+    public let root: StoredRoot
+    public var scopes: [String]
+    public var named: Set<String>
+
+    public init(root: StoredRoot, scopes: [String], named: Set<String>) {
+        self.root = root
+        self.scopes = scopes
+        self.named = named
+    }
+
+    /// Is this document path inside one of the scopes?
+    func holds(_ path: String) -> Bool { scopes.contains { RootScope.contains($0, path) } }
+
+    /// One target per root, each scope once and none inside another (so no file is walked twice).
+    static func merged(_ targets: [IngestTarget]) -> [IngestTarget] {
+        var merged: [IngestTarget] = []
+        for target in targets {
+            if let index = merged.firstIndex(where: { $0.root.id == target.root.id }) {
+                merged[index].scopes += target.scopes
+                merged[index].named.formUnion(target.named)
+            } else {
+                merged.append(target)
+            }
+        }
+        for index in merged.indices {
+            let scopes = Set(merged[index].scopes).sorted()
+            merged[index].scopes = scopes.filter { scope in !scopes.contains { $0 != scope && RootScope.contains($0, scope) } }
+        }
+        return merged
+    }
+}
+
 public enum IngestEvent: Sendable {
+    /// A document was added, updated or removed (written to the index).
+    case applied(root: String, path: String, change: DocumentChange)
     case walked(root: String, files: Int, skipped: Int)
     case progress(IngestProgress)
     case skipped(root: String, file: SkippedFile)

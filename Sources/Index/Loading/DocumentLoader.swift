@@ -18,6 +18,14 @@ public enum SkipReason: Sendable, Equatable, CustomStringConvertible {
     case brokenSymlink
     case pdftotextMissing
     case conversionFailed(String)
+    /// A symbolic link to a file or folder of the same root: the target is indexed under its own path.
+    case linkInsideRoot(target: String)
+    /// A PDF whose pages hold no text (scanned images without OCR).
+    case noTextLayer
+    /// Taken out of the index with `rag remove`; naming the file to `rag ingest` brings it back.
+    case removed
+    /// A skip remembered from an earlier ingest: the file has the same size and mtime, so it was not read again.
+    case remembered(key: String, detail: String)
 
     /// A short stable key for summaries (`--json` groups by it).
     public var key: String {
@@ -34,6 +42,10 @@ public enum SkipReason: Sendable, Equatable, CustomStringConvertible {
         case .brokenSymlink: return "broken_symlink"
         case .pdftotextMissing: return "pdftotext_missing"
         case .conversionFailed: return "conversion_failed"
+        case .linkInsideRoot: return "link_inside_root"
+        case .noTextLayer: return "no_text_layer"
+        case .removed: return "removed"
+        case .remembered(let key, _): return key
         }
     }
 
@@ -58,6 +70,21 @@ public enum SkipReason: Sendable, Equatable, CustomStringConvertible {
         case .brokenSymlink: return "broken symbolic link"
         case .pdftotextMissing: return "PDF skipped: pdftotext is not installed (apt install poppler-utils)"
         case .conversionFailed(let message): return "conversion failed (\(message))"
+        case .linkInsideRoot(let target): return "link to \(target), which is indexed itself"
+        case .noTextLayer: return "no text layer (a scanned PDF? run OCR on it first)"
+        case .removed: return "removed with 'rag remove' (name the file to 'rag ingest' to bring it back)"
+        case .remembered(_, let detail): return detail
+        }
+    }
+
+    /// Skips decided by reading the file, worth remembering with its size and mtime so that an unchanged file
+    /// is not read again. (Unreadable files and a missing pdftotext can change without the file changing.)
+    public var isWorthRemembering: Bool {
+        switch self {
+        case .binary, .unsupportedType, .tooLarge, .outputTooLarge, .empty, .conversionFailed, .noTextLayer, .removed, .remembered:
+            return true
+        case .hidden, .linkOutsideRoot, .unreadable, .notARegularFile, .symlinkLoop, .brokenSymlink, .pdftotextMissing, .linkInsideRoot:
+            return false
         }
     }
 }
@@ -187,12 +214,21 @@ public struct DocumentLoader: Sendable {
         let result = runHelper(pdftotextPath, ["-enc", "UTF-8", "-q"], on: file, limit: limit, outputArguments: ["-"])
         if result.overLimit { return .skipped(.outputTooLarge(source: "pdftotext output", limit: limit)) }
         guard result.status == 0 else { return .skipped(.conversionFailed("pdftotext: \(result.errorLine)")) }
-        // Pages end with a form feed: make each page break a paragraph break.
+        // Pages end with a form feed: make each page break a paragraph break, and note the page of every line.
         let decoded = TextDecoding.decode(result.output.map { $0 == 0x0C ? 0x0A : $0 })
         let bytes = Array(decoded.text.utf8)
-        guard !bytes.isEmpty else { return .skipped(.empty) }
+        // Scanned pages are images: pdftotext gives form feeds and blanks only.
+        guard bytes.contains(where: { !ParagraphSplitter.isASCIIWhitespace($0) }) else { return .skipped(.noTextLayer) }
         var document = LoadedDocument(text: decoded.text, blocks: ParagraphSplitter.blocks(in: bytes, range: 0..<bytes.count), format: .pdf)
         document.encoding = decoded.encoding
+        var pages: [Int] = []
+        var page = 1
+        for byte in result.output where byte == 0x0A || byte == 0x0C {
+            pages.append(page)
+            if byte == 0x0C { page += 1 }
+        }
+        pages.append(page)
+        document.pages = pages
         return .loaded(document)
     }
 

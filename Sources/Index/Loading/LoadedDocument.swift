@@ -35,6 +35,8 @@ public struct LoadedDocument: Sendable {
     /// `sourceLines[i]` is the 1-based line of the source file that line `i + 1` of `text` came from.
     /// nil when `text` keeps the file's lines (plain text, Markdown, code).
     public var sourceLines: [Int]?
+    /// `pages[i]` is the 1-based PDF page that line `i + 1` of `text` is on; nil for other formats.
+    public var pages: [Int]?
     /// How the bytes became text (clean UTF-8, UTF-8 with invalid bytes replaced, or Windows-1252).
     public var encoding: TextEncodingUsed = .utf8
 
@@ -43,6 +45,14 @@ public struct LoadedDocument: Sendable {
         self.blocks = blocks
         self.format = format
         self.sourceLines = sourceLines
+    }
+
+    /// The PDF pages of 1-based text lines `lines` (nil when the document has no pages).
+    public func pageRange(ofTextLines lines: ClosedRange<Int>) -> ClosedRange<Int>? {
+        guard let pages, !pages.isEmpty else { return nil }
+        let first = pages[min(max(lines.lowerBound - 1, 0), pages.count - 1)]
+        let last = pages[min(max(lines.upperBound - 1, 0), pages.count - 1)]
+        return first...max(first, last)
     }
 
     /// The source-file line of 1-based text line `line`.

@@ -136,6 +136,13 @@ public enum FolderContainment {
         return path == root || path.hasPrefix(root.hasSuffix("/") ? root : root + "/")
     }
 
+    /// `path` relative to `root` ("" for the root itself), nil when it is not inside.
+    public static func relative(root: String, path: String) -> String? {
+        guard contains(root: root, path: path) else { return nil }
+        if path == root { return "" }
+        return String(path.dropFirst(root == "/" ? 1 : root.count + 1))
+    }
+
     /// The canonical path `path` resolves to, nil when it does not resolve (broken link, loop).
     public static func resolved(_ path: String) -> String? {
         guard let resolved = realpath(path, nil) else { return nil }

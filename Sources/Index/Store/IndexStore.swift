@@ -178,8 +178,9 @@ public final class IndexStore {
         let documentID = connection.lastInsertRowID
 
         let insertChunk = try connection.prepare("""
-            INSERT INTO chunks(document_id, ordinal, text, heading, char_start, char_end, start_line, end_line, token_count)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO chunks(document_id, ordinal, text, heading, char_start, char_end, start_line, end_line, token_count,
+                               page_start, page_end)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         let insertVector = try connection.prepare("INSERT INTO chunk_vectors(chunk_id, vector) VALUES (?, ?)")
         for chunk in chunks {
@@ -195,6 +196,13 @@ public final class IndexStore {
             insertChunk.bind(7, chunk.lineRange.lowerBound)
             insertChunk.bind(8, chunk.lineRange.upperBound)
             insertChunk.bind(9, chunk.tokenCount)
+            if let pages = chunk.pageRange {
+                insertChunk.bind(10, pages.lowerBound)
+                insertChunk.bind(11, pages.upperBound)
+            } else {
+                insertChunk.bindNull(10)
+                insertChunk.bindNull(11)
+            }
             try insertChunk.run()
             let chunkID = connection.lastInsertRowID
             insertVector.bind(1, chunkID)
@@ -229,7 +237,8 @@ public final class IndexStore {
         guard try find.step() else { return nil }
         let documentID = find.int64(0)
         let statement = try connection.prepare("""
-            SELECT c.ordinal, c.text, c.heading, c.char_start, c.char_end, c.start_line, c.end_line, c.token_count, v.vector
+            SELECT c.ordinal, c.text, c.heading, c.char_start, c.char_end, c.start_line, c.end_line, c.token_count, v.vector,
+                   c.page_start, c.page_end
             FROM chunks c LEFT JOIN chunk_vectors v ON v.chunk_id = c.id
             WHERE c.document_id = ? ORDER BY c.ordinal
             """)
@@ -243,7 +252,8 @@ public final class IndexStore {
                 ordinal: statement.int(0), text: statement.string(1), heading: statement.string(2),
                 characterRange: statement.int(3)..<max(statement.int(3), statement.int(4)),
                 lineRange: statement.int(5)...max(statement.int(5), statement.int(6)),
-                tokenCount: statement.int(7), vector: VectorBlob.floats(from: blob)))
+                tokenCount: statement.int(7), vector: VectorBlob.floats(from: blob),
+                pageRange: statement.isNull(9) ? nil : statement.int(9)...max(statement.int(9), statement.int(10))))
         }
         return records
     }
@@ -296,7 +306,7 @@ public final class IndexStore {
 
     private static let chunkColumns = """
         c.id, c.document_id, c.ordinal, r.path, d.path, c.heading, c.char_start, c.char_end,
-        c.start_line, c.end_line, c.token_count, c.text
+        c.start_line, c.end_line, c.token_count, c.text, c.page_start, c.page_end
         FROM chunks c JOIN documents d ON d.id = c.document_id JOIN roots r ON r.id = d.root_id
         """
 
@@ -304,7 +314,8 @@ public final class IndexStore {
         StoredChunk(id: statement.int64(0), documentId: statement.int64(1), ordinal: statement.int(2),
                     rootPath: statement.string(3), path: statement.string(4), heading: statement.string(5),
                     charStart: statement.int(6), charEnd: statement.int(7), startLine: statement.int(8),
-                    endLine: statement.int(9), tokenCount: statement.int(10), text: statement.string(11))
+                    endLine: statement.int(9), tokenCount: statement.int(10), text: statement.string(11),
+                    pageStart: statement.isNull(12) ? nil : statement.int(12), pageEnd: statement.isNull(13) ? nil : statement.int(13))
     }
 
     /// The chunks with these ids, in the order of `ids` (unknown ids are left out).
@@ -380,37 +391,66 @@ public final class IndexStore {
 
     // MARK: - Skipped files
 
-    /// Records the files an ingest skipped under a root. `complete`: the walk of the root finished,
-    /// so these are all of them and older records of the root go; otherwise they are added.
-    public func recordSkippedFiles(rootID: Int64, _ files: [SkippedFile], complete: Bool) throws(IndexError) {
-        if complete {
-            let clear = try connection.prepare("DELETE FROM skipped_files WHERE root_id = ?")
-            clear.bind(1, rootID)
-            try clear.run()
+    /// Records the files an ingest skipped under a root. `clearing`: the scopes (relative paths, "" for the whole
+    /// root) whose walk finished, so these are all their skips and older records inside them go; the other
+    /// files are added.
+    public func recordSkippedFiles(rootID: Int64, _ files: [SkippedFile], clearing scopes: [String]) throws(IndexError) {
+        if !scopes.isEmpty {
+            let remove = try connection.prepare("DELETE FROM skipped_files WHERE root_id = ? AND path = ?")
+            for path in try skippedStates(rootID: rootID).keys where scopes.contains(where: { RootScope.contains($0, path) }) {
+                remove.reset()
+                remove.bind(1, rootID)
+                remove.bind(2, path)
+                try remove.run()
+            }
         }
         let insert = try connection.prepare(
-            "INSERT OR REPLACE INTO skipped_files(root_id, path, reason, detail, recorded_at) VALUES (?, ?, ?, ?, ?)")
+            "INSERT OR REPLACE INTO skipped_files(root_id, path, reason, detail, recorded_at, size, mtime) VALUES (?, ?, ?, ?, ?, ?, ?)")
         let now = Date().timeIntervalSince1970
         for file in files {
+            insert.reset()
             insert.bind(1, rootID)
             insert.bind(2, file.path)
             insert.bind(3, file.reason.key)
             insert.bind(4, file.reason.description)
             insert.bind(5, now)
+            let remember = file.reason.isWorthRemembering
+            if remember, let size = file.size { insert.bind(6, size) } else { insert.bindNull(6) }
+            if remember, let mtime = file.mtime { insert.bind(7, mtime) } else { insert.bindNull(7) }
             try insert.run()
         }
     }
 
-    /// Files the last ingests skipped, ordered by root and path.
-    public func skippedFiles() throws(IndexError) -> [StoredSkippedFile] {
-        let statement = try connection.prepare(
-            "SELECT r.path, s.path, s.reason, s.detail FROM skipped_files s JOIN roots r ON r.id = s.root_id ORDER BY r.path, s.path")
-        var result: [StoredSkippedFile] = []
+    /// The skipped files of one root, keyed by relative path.
+    public func skippedStates(rootID: Int64) throws(IndexError) -> [String: StoredSkippedFile] {
+        let statement = try connection.prepare("""
+            SELECT r.path, s.path, s.reason, s.detail, s.size, s.mtime FROM skipped_files s JOIN roots r ON r.id = s.root_id
+            WHERE s.root_id = ?
+            """)
+        statement.bind(1, rootID)
+        var result: [String: StoredSkippedFile] = [:]
         while try statement.step() {
-            result.append(StoredSkippedFile(rootPath: statement.string(0), path: statement.string(1),
-                                            reason: statement.string(2), detail: statement.string(3)))
+            let file = readSkipped(statement)
+            result[file.path] = file
         }
         return result
+    }
+
+    /// Files the last ingests skipped, ordered by root and path.
+    public func skippedFiles() throws(IndexError) -> [StoredSkippedFile] {
+        let statement = try connection.prepare("""
+            SELECT r.path, s.path, s.reason, s.detail, s.size, s.mtime FROM skipped_files s JOIN roots r ON r.id = s.root_id
+            ORDER BY r.path, s.path
+            """)
+        var result: [StoredSkippedFile] = []
+        while try statement.step() { result.append(readSkipped(statement)) }
+        return result
+    }
+
+    private func readSkipped(_ statement: SQLiteStatement) -> StoredSkippedFile {
+        StoredSkippedFile(rootPath: statement.string(0), path: statement.string(1), reason: statement.string(2),
+                          detail: statement.string(3), size: statement.isNull(4) ? nil : statement.int64(4),
+                          mtime: statement.isNull(5) ? nil : statement.double(5))
     }
 
     /// Every document, ordered by root and path.
@@ -431,15 +471,15 @@ public final class IndexStore {
 
     public func statistics() throws(IndexError) -> IndexStatistics {
         let rootsStatement = try connection.prepare("""
-            SELECT r.id, r.path,
+            SELECT r.id, r.path, r.files_only,
                    (SELECT count(*) FROM documents d WHERE d.root_id = r.id),
                    (SELECT count(*) FROM chunks c JOIN documents d ON d.id = c.document_id WHERE d.root_id = r.id)
             FROM roots r ORDER BY r.path
             """)
         var roots: [RootSummary] = []
         while try rootsStatement.step() {
-            roots.append(RootSummary(id: rootsStatement.int64(0), path: rootsStatement.string(1),
-                                     documentCount: rootsStatement.int(2), chunkCount: rootsStatement.int(3)))
+            roots.append(RootSummary(id: rootsStatement.int64(0), path: rootsStatement.string(1), filesOnly: rootsStatement.int(2) != 0,
+                                     documentCount: rootsStatement.int(3), chunkCount: rootsStatement.int(4)))
         }
         let fileBytes = [path, path + "-wal"].reduce(Int64(0)) { total, file in
             total + ((try? FileManager.default.attributesOfItem(atPath: file)[.size] as? NSNumber)?.int64Value ?? 0)

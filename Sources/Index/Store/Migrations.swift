@@ -104,6 +104,17 @@ public enum Migrations {
                 PRIMARY KEY (root_id, path)
             );
             """),
+        Migration(version: 6, summary: "skipped files remember size and mtime (not re-read until they change); roots of named files", sql: """
+            ALTER TABLE skipped_files ADD COLUMN size INTEGER;   -- NULL: not known (the file was not looked at)
+            ALTER TABLE skipped_files ADD COLUMN mtime REAL;
+            -- 1: the root is the folder of files named on the command line and holds only those (it is not walked);
+            -- 0: the whole folder was ingested.
+            ALTER TABLE roots ADD COLUMN files_only INTEGER NOT NULL DEFAULT 0;
+            """),
+        Migration(version: 7, summary: "PDF pages of each chunk (citations: manual.pdf p. 12–13)", sql: """
+            ALTER TABLE chunks ADD COLUMN page_start INTEGER;   -- 1-based PDF pages, inclusive; NULL for other formats
+            ALTER TABLE chunks ADD COLUMN page_end INTEGER;
+            """),
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }

@@ -25,6 +25,29 @@ public struct StoredSkippedFile: Sendable, Equatable {
     public let reason: String
     /// `SkipReason.description`.
     public let detail: String
+    /// The file's size and mtime when it was skipped (nil when not known): while they stay the same, the
+    /// file is not read again.
+    public let size: Int64?
+    public let mtime: Double?
+}
+
+/// An ingest root: a folder, all of it, or only the files named on the command line.
+public struct StoredRoot: Sendable, Equatable {
+    public let id: Int64
+    /// Absolute, links resolved.
+    public let path: String
+    /// True for the folder of files named to `rag ingest`: it holds only those and is not walked.
+    public let filesOnly: Bool
+}
+
+/// What `rag remove` took out of the index for one path.
+public struct Removal: Sendable, Equatable {
+    /// The path as given.
+    public let path: String
+    /// Roots forgotten entirely.
+    public var roots: [String] = []
+    public var documents = 0
+    public var chunks = 0
 }
 
 /// A chunk row with what a citation needs.
@@ -45,6 +68,9 @@ public struct StoredChunk: Sendable, Equatable {
     public let endLine: Int
     public let tokenCount: Int
     public let text: String
+    /// 1-based PDF pages, inclusive (nil for other formats).
+    public let pageStart: Int?
+    public let pageEnd: Int?
 
     public var absolutePath: String { (rootPath as NSString).appendingPathComponent(path) }
 }
@@ -59,9 +85,12 @@ public struct EmbeddedChunk: Sendable, Equatable {
     public var tokenCount: Int
     /// `dimension` floats, L2-normalized.
     public var vector: [Float]
+    /// PDF pages (nil for other formats).
+    public var pageRange: ClosedRange<Int>?
 
     public init(ordinal: Int, text: String, heading: String, characterRange: Range<Int>,
-                lineRange: ClosedRange<Int>, tokenCount: Int, vector: [Float]) {
+                lineRange: ClosedRange<Int>, tokenCount: Int, vector: [Float], pageRange: ClosedRange<Int>? = nil) {
+        self.pageRange = pageRange
         self.ordinal = ordinal
         self.text = text
         self.heading = heading
@@ -119,6 +148,8 @@ public struct ChunkVectors: Sendable {
 public struct RootSummary: Sendable, Equatable {
     public let id: Int64
     public let path: String
+    /// Holds only named files (see `StoredRoot.filesOnly`).
+    public let filesOnly: Bool
     public let documentCount: Int
     public let chunkCount: Int
 }

@@ -9,8 +9,14 @@ public struct ChatSourceReference: Sendable, Equatable, Codable {
     public var endLine: Int
     public var heading: String
     public var score: Double
+    /// PDF pages (nil for other formats and for turns stored before pages were kept).
+    public var pageStart: Int?
+    public var pageEnd: Int?
 
-    public init(number: Int, path: String, startLine: Int, endLine: Int, heading: String, score: Double) {
+    public init(number: Int, path: String, startLine: Int, endLine: Int, heading: String, score: Double,
+                pageStart: Int? = nil, pageEnd: Int? = nil) {
+        self.pageStart = pageStart
+        self.pageEnd = pageEnd
         self.number = number
         self.path = path
         self.startLine = startLine
@@ -21,7 +27,7 @@ public struct ChatSourceReference: Sendable, Equatable, Codable {
 
     public init(_ source: ContextSource) {
         self.init(number: source.number, path: source.path, startLine: source.startLine, endLine: source.endLine,
-                  heading: source.heading, score: source.score)
+                  heading: source.heading, score: source.score, pageStart: source.pageStart, pageEnd: source.pageEnd)
     }
 }
 

@@ -45,7 +45,7 @@ enum SearchCommand {
         if hits.isEmpty { invocation.console.info("no matching chunks") }
         for (rank, hit) in hits.enumerated() {
             let heading = hit.heading.isEmpty ? "" : "  [\(hit.heading)]"
-            invocation.console.result("\(rank + 1). \(hit.path):\(hit.startLine)-\(hit.endLine)  " + String(format: "%.4f", hit.score) + heading)
+            invocation.console.result("\(rank + 1). \(hit.citation)  " + String(format: "%.4f", hit.score) + heading)
             let preview = hit.text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
             invocation.console.result("   " + (preview.count > 240 ? preview.prefix(240) + "…" : preview))
         }

@@ -38,7 +38,7 @@ enum StatusCommand {
         }
         console.result(report.roots.isEmpty ? "roots:       none (run 'rag ingest DIR')" : "roots:")
         for root in report.roots {
-            console.result("  \(root.path)  \(root.documents) documents, \(root.chunks) chunks")
+            console.result("  \(root.path)\(root.filesOnly ? " (named files only)" : "")  \(root.documents) documents, \(root.chunks) chunks")
         }
     }
 
