@@ -100,4 +100,14 @@ final class ArgumentParsingTests: XCTestCase {
         XCTAssertEqual(before.status, 0)
         XCTAssertEqual(before.stdout, after.stdout)
     }
+
+    func testAnOptionOfAnotherBenchmarkIsAUsageError() throws {
+        let result = try CLIHarness.run(["bench", "passkey", "--contexts", "2048"])
+        XCTAssertEqual(result.status, 2)
+        XCTAssertEqual(result.stdout, "")
+        XCTAssertTrue(result.stderr.contains("--contexts is not an option of 'bench passkey' (it belongs to bench attention)"), result.stderr)
+        let embed = try CLIHarness.run(["bench", "embed", "--clients", "4"])
+        XCTAssertEqual(embed.status, 2)
+        XCTAssertTrue(embed.stderr.contains("bench serve"), embed.stderr)
+    }
 }
