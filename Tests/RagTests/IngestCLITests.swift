@@ -251,6 +251,57 @@ final class IngestCLITests: XCTestCase {
         XCTAssertEqual(state["documents"] as? Int, 3, "the whole folder, birds included")
     }
 
+    /// kill -9 of the watcher while it applies a burst of new files, then a plain `rag ingest`: every file is in the
+    /// index once, every chunk has its vector, and the database is intact.
+    func testKillNineOfTheWatcherMidChangeThenRestart() throws {
+        #if DEBUG
+        throw XCTSkip("embeds dozens of chunks with the real model: run with `swift test -c release`")
+        #else
+        try requireEmbedderModel()
+        let corpus = try writeWordFiles(count: 2)
+        XCTAssertEqual(try CLIHarness.run(["--db", database, "-q", "ingest", corpus]).status, 0)
+        let child = Process()
+        child.executableURL = CLIHarness.binary
+        child.arguments = ["--db", database, "ingest", "--watch", "--json", "--debounce-ms", "50", corpus]
+        child.environment = ProcessInfo.processInfo.merging(["RAG_THREADS": "1"])
+        let output = scratch.appendingPathComponent("watch-kill.jsonl")
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+        child.standardOutput = try FileHandle(forWritingTo: output)
+        child.standardError = FileHandle.nullDevice
+        try child.run()
+        defer { if child.isRunning { kill(child.processIdentifier, SIGKILL) } }
+        func changes() -> Int {
+            String(decoding: (try? Data(contentsOf: output)) ?? Data(), as: UTF8.self)
+                .split(separator: "\n").filter { $0.contains("\"change\"") }.count
+        }
+        let deadline = Date(timeIntervalSinceNow: 60)
+        while Date() < deadline, (try? Data(contentsOf: output))?.isEmpty ?? true { Thread.sleep(forTimeInterval: 0.05) }
+        Thread.sleep(forTimeInterval: 0.3)
+        _ = try writeWordFiles(count: 60)   // 58 new files in one burst
+        // Kill as soon as the watcher has applied some of them, before it has applied all.
+        while Date() < deadline, changes() == 0 { Thread.sleep(forTimeInterval: 0.01) }
+        kill(child.processIdentifier, SIGKILL)
+        child.waitUntilExit()
+        XCTAssertLessThan(changes(), 58, "killed mid-burst")
+
+        let rerun = try CLIHarness.run(["--db", database, "ingest", "--json", corpus])
+        XCTAssertEqual(rerun.status, 0, rerun.stderr)
+        let state = try XCTUnwrap(try json(try CLIHarness.run(["--db", database, "status", "--json"]).stdout) as? [String: Any])
+        XCTAssertEqual(state["documents"] as? Int, 60)
+        XCTAssertEqual(state["chunks"] as? Int, 60)
+        XCTAssertEqual(state["vectors"] as? Int, 60)
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/sqlite3") else { return }
+        let check = Process()
+        check.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        let result = Pipe()
+        check.arguments = [database, "PRAGMA integrity_check;"]
+        check.standardOutput = result
+        try check.run()
+        check.waitUntilExit()
+        XCTAssertEqual(String(decoding: result.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self), "ok\n")
+        #endif
+    }
+
     /// `count` one-chunk text files under `corpus/`; returns the folder.
     func writeWordFiles(count: Int) throws -> String {
         let words = ["index", "vector", "query", "table", "page", "cache", "lock", "journal", "schema", "column"]
