@@ -2,6 +2,16 @@ import Foundation
 import Index
 import ModelKit
 
+extension BertPrecision {
+    /// What the INT8 encoder adds to the embedder's name in its identity (`all-MiniLM-L6-v2-int8`).
+    static let int8NameSuffix = "-int8"
+
+    /// The precision an index's vectors were made with, read from the identity stored with them.
+    public init(builtBy identity: EmbedderIdentity) {
+        self = identity.name.hasSuffix(Self.int8NameSuffix) ? .int8 : .float32
+    }
+}
+
 /// all-MiniLM-L6-v2 sentence embeddings: WordPiece → BERT encoder → mean pooling → L2 normalization.
 /// fp32 (matches sentence-transformers to ~1e-7) or int8 dense layers (`precision: .int8`, its own identity).
 public final class BertEmbedder: TextEmbedder {
@@ -43,7 +53,7 @@ public final class BertEmbedder: TextEmbedder {
         self.encoder = BertEncoder(weights: weights, threads: threads)
         self.maxBatchTokens = max(maxBatchTokens, tokenizer.maxTokens)
         self.identity = EmbedderIdentity(
-            name: KnownModels.embedderName + (precision == .int8 ? "-int8" : ""),
+            name: KnownModels.embedderName + (precision == .int8 ? BertPrecision.int8NameSuffix : ""),
             modelSHA256: KnownModels.embedderWeights.sha256,
             dimension: config.hiddenSize)
     }

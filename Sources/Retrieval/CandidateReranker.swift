@@ -28,7 +28,7 @@ public struct CandidateReranker: Sendable {
 
     /// The candidates with their new scores (same order as given).
     public func rerank(_ candidates: [Candidate], queryTerms: [String], statistics: TermStatistics) -> [Candidate] {
-        let weights = Dictionary(queryTerms.map { ($0, Self.inverseDocumentFrequency($0, statistics)) },
+        let weights = Dictionary(queryTerms.map { ($0, statistics.inverseDocumentFrequency(of: $0)) },
                                  uniquingKeysWith: { first, _ in first })
         let totalWeight = weights.values.reduce(0, +)
         var rescored = candidates.map { candidate -> Candidate in
@@ -50,10 +50,5 @@ public struct CandidateReranker: Sendable {
             rescored[index].score += documentSupportWeight * other
         }
         return rescored
-    }
-
-    /// log((N + 1) / (df + 0.5)): rare terms weigh most; a term in no chunk weighs log(2N + 2).
-    static func inverseDocumentFrequency(_ term: String, _ statistics: TermStatistics) -> Double {
-        log(Double(statistics.chunks + 1) / (Double(statistics.frequencies[term] ?? 0) + 0.5))
     }
 }

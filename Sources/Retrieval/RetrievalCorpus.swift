@@ -105,4 +105,10 @@ public struct TermStatistics: Sendable {
         self.chunks = chunks
         self.frequencies = frequencies
     }
+
+    /// log((N + 1) / (df + 0.5)) over the N chunks: rare terms weigh most; a term in no chunk (or not counted)
+    /// weighs log(2N + 2).
+    public func inverseDocumentFrequency(of term: String) -> Double {
+        log(Double(chunks + 1) / (Double(frequencies[term] ?? 0) + 0.5))
+    }
 }

@@ -17,8 +17,7 @@ enum Services {
             throw CommandFailure(message: "the index at \(store.path) is empty: run 'rag ingest DIR' first")
         }
         // Embed queries with the encoder the index was built with (fp32 or int8).
-        let precision: BertPrecision = stored.name.hasSuffix("-int8") ? .int8 : .float32
-        let embedder = try BertEmbedder(models: DataPaths.models(invocation.global), precision: precision)
+        let embedder = try BertEmbedder(models: DataPaths.models(invocation.global), precision: BertPrecision(builtBy: stored))
         try store.checkEmbedder(embedder.identity)
         return try HybridRetriever(corpus: IndexStoreCorpus(store: store), embedder: embedder, settings: settings)
     }

@@ -30,19 +30,11 @@ final class AnswerQualityTests: XCTestCase {
         Floor(corpus: "manpages", correct: 11, refused: 2, falseRefusals: 6, ndcg: 0.96),
     ]
 
-    var repository: URL { URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent() }
+    var repository: URL { RealModels.repository }
 
-    var modelsDirectory: String {
-        ProcessInfo.processInfo.environment["RAG_MODELS"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? (NSHomeDirectory() + "/.cache/rag/models")
-    }
 
     func check(_ floor: Floor) throws {
-        for file in ["smollm2/SmolLM2-135M-Instruct.Q4_1.gguf", "minilm/model.safetensors"] {
-            guard FileManager.default.fileExists(atPath: modelsDirectory + "/" + file) else {
-                throw XCTSkip("model file \(file) is not installed in \(modelsDirectory) (run scripts/setup)")
-            }
-        }
+        try RealModels.require()
         let corpus = repository.appendingPathComponent("corpora/\(floor.corpus)")
         if floor.corpus != "attention" {
             let fetch = Process()

@@ -75,18 +75,9 @@ final class ChatCommandTests: XCTestCase {
 
     // MARK: - With the real models (skipped when they are not installed)
 
-    var modelsDirectory: String {
-        ProcessInfo.processInfo.environment["RAG_MODELS"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? (NSHomeDirectory() + "/.cache/rag/models")
-    }
+    var modelsDirectory: String { RealModels.directory }
 
-    func requireModels() throws {
-        for file in ["smollm2/SmolLM2-135M-Instruct.Q4_1.gguf", "minilm/model.safetensors", "minilm/vocab.txt", "minilm/config.json"] {
-            guard FileManager.default.fileExists(atPath: modelsDirectory + "/" + file) else {
-                throw XCTSkip("model file \(file) is not installed in \(modelsDirectory) (run scripts/setup)")
-            }
-        }
-    }
+    func requireModels() throws { try RealModels.require() }
 
     /// A piped session with the real models, tiny budgets so that it runs in seconds: JSON per turn, bad input
     /// handled on one line each, then list, resume and delete.

@@ -290,16 +290,22 @@ final class IngestCLITests: XCTestCase {
         XCTAssertEqual(state["documents"] as? Int, 60)
         XCTAssertEqual(state["chunks"] as? Int, 60)
         XCTAssertEqual(state["vectors"] as? Int, 60)
+        try assertIntegrityOK()
+        #endif
+    }
+
+    /// SQLite's own check of the index file (when the sqlite3 shell is installed).
+    func assertIntegrityOK(file: StaticString = #filePath, line: UInt = #line) throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/sqlite3") else { return }
         let check = Process()
         check.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-        let result = Pipe()
+        let output = Pipe()
         check.arguments = [database, "PRAGMA integrity_check;"]
-        check.standardOutput = result
+        check.standardOutput = output
         try check.run()
         check.waitUntilExit()
-        XCTAssertEqual(String(decoding: result.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self), "ok\n")
-        #endif
+        XCTAssertEqual(String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self), "ok\n",
+                       file: file, line: line)
     }
 
     /// `count` one-chunk text files under `corpus/`; returns the folder.
@@ -350,15 +356,7 @@ final class IngestCLITests: XCTestCase {
         XCTAssertEqual(state["documents"] as? Int, 80)
         XCTAssertEqual(state["chunks"] as? Int, 80)
         XCTAssertEqual(state["vectors"] as? Int, 80)
-        let check = Process()
-        check.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/sqlite3") else { return }
-        let output = Pipe()
-        check.arguments = [database, "PRAGMA integrity_check;"]
-        check.standardOutput = output
-        try check.run()
-        check.waitUntilExit()
-        XCTAssertEqual(String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self), "ok\n")
+        try assertIntegrityOK()
         #endif
     }
 }

@@ -5,23 +5,15 @@ import XCTest
 /// `scripts/setup --with-test-tools`, driven over the DevTools pipe) loads `/?q=…`, the page asks the question over
 /// the streamed chat API, and the rendered page must hold the answer and a cited source of the notes.
 final class WebPageBrowserTests: XCTestCase {
-    var repository: URL { URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent() }
+    var repository: URL { RealModels.repository }
 
-    var modelsDirectory: String {
-        ProcessInfo.processInfo.environment["RAG_MODELS"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? (NSHomeDirectory() + "/.cache/rag/models")
-    }
 
     static func chromium() -> String? {
         ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
     func testPageAsksAndShowsTheCitedSource() throws {
-        for file in ["smollm2/SmolLM2-135M-Instruct.Q4_1.gguf", "minilm/model.safetensors"] {
-            guard FileManager.default.fileExists(atPath: modelsDirectory + "/" + file) else {
-                throw XCTSkip("model file \(file) is not installed in \(modelsDirectory) (run scripts/setup)")
-            }
-        }
+        try RealModels.require()
         guard let browserPath = Self.chromium() else {
             if ProcessInfo.processInfo.environment["CI"] != nil {
                 XCTFail("chromium is missing in CI: the test command runs scripts/setup --with-test-tools, which installs it")

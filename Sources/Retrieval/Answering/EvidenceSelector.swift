@@ -63,8 +63,8 @@ public struct EvidenceSelector {
         let start = DispatchTime.now()
         let statistics = try corpus.termStatistics(Terms.of(text))
         let question = QuestionAnalysis(text: text) { term in
-            guard let df = statistics.frequencies[term], statistics.chunks > 0 else { return 1 }
-            return max(0.1, log((Double(statistics.chunks) + 1) / (Double(df) + 0.5)))
+            guard statistics.frequencies[term] != nil, statistics.chunks > 0 else { return 1 }
+            return max(0.1, statistics.inverseDocumentFrequency(of: term))
         }
         let questionTerms = Set(question.terms)
         let pool = Array(retrieved.prefix(chunks))

@@ -12,9 +12,10 @@ public struct ChatBudget: Sendable, Equatable {
     /// Running summary plus the recent turns kept verbatim.
     public var memoryTokens = 1200
     /// Longest running summary (the fact lines of folded turns); the rest of `memoryTokens` is for recent turns.
-    /// `rag chat --memory N` gives it `summaryShare` of N. Measured on a scripted 20-turn conversation
-    /// (benchmarks/chat.md): with 200 of 800 tokens the memory kept 37 % of the numbers and names the answers stated.
-    public var summaryTokens = 900
+    /// `summaryShare` of `memoryTokens` (`rag chat --memory N` re-derives it). Measured on a scripted 20-turn
+    /// conversation (benchmarks/chat.md): with 200 of 800 tokens the memory kept 37 % of the numbers and names the
+    /// answers stated; with 900 of 1200, 78 %.
+    public var summaryTokens: Int
     public static let summaryShare = 0.75
     /// The newest part of the summary the condenser sees ("Earlier: …"): follow-ups point at the last few facts,
     /// and every token here is prefilled before each follow-up.
@@ -42,7 +43,12 @@ public struct ChatBudget: Sendable, Equatable {
     /// Allowance for the fixed text around the variable parts of a prompt (instructions, worked examples, labels).
     public var instructionTokens = 300
 
-    public init() {}
+    public init() {
+        summaryTokens = Self.summaryTokens(of: memoryTokens)
+    }
+
+    /// The fact memory's part of a memory budget.
+    public static func summaryTokens(of memoryTokens: Int) -> Int { Int(Double(memoryTokens) * summaryShare) }
 
     /// The longest prompt plus answer the chat can produce.
     public var worstCaseTokens: Int { promptBound(instructionTokens: instructionTokens) + answerTokens }

@@ -80,7 +80,7 @@ enum ChatCommand {
         var budget = ChatBudget()
         budget.sourcesTokens = try arguments.int("budget", default: budget.sourcesTokens, range: 64...6000)!
         budget.memoryTokens = try arguments.int("memory", default: budget.memoryTokens, range: 100...4000)!
-        budget.summaryTokens = Int(Double(budget.memoryTokens) * ChatBudget.summaryShare)
+        budget.summaryTokens = ChatBudget.summaryTokens(of: budget.memoryTokens)
         budget.answerTokens = answerTokens
         return budget
     }

@@ -126,8 +126,7 @@ enum IngestCommand {
         case (true, false): return .int8
         case (false, true): return .float32
         case (false, false):
-            guard let stored else { return .int8 }
-            return stored.name.hasSuffix("-int8") ? .int8 : .float32
+            return stored.map(BertPrecision.init(builtBy:)) ?? .int8
         }
     }
 }

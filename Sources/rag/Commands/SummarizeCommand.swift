@@ -50,8 +50,7 @@ enum SummarizeCommand {
         guard let stored = try store.embedderIdentity(), try store.statistics().documentCount > 0 else {
             throw CommandFailure(message: "the index at \(store.path) is empty: run 'rag ingest DIR' first")
         }
-        let precision: BertPrecision = stored.name.hasSuffix("-int8") ? .int8 : .float32
-        let embedder = try BertEmbedder(models: DataPaths.models(invocation.global), precision: precision)
+        let embedder = try BertEmbedder(models: DataPaths.models(invocation.global), precision: BertPrecision(builtBy: stored))
         try store.checkEmbedder(embedder.identity)
         return (IndexStoreCorpus(store: store), embedder)
     }
